@@ -1,0 +1,50 @@
+//! `refwiki build`: run the whole pipeline and write the site.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::diag::Format;
+use crate::BuildOptions;
+
+/// Arguments of `refwiki build`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output folder (relative to the wiki root).
+    #[arg(long, short, default_value = "public")]
+    pub out: PathBuf,
+    /// Base URL, e.g. `https://example.org/wiki/` (overrides `base_url` in wiki.toml).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Diagnostics format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Builds; exits 1 when content errors stopped the build.
+pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
+    let opts = BuildOptions {
+        out: Some(args.out.clone()),
+        base_url: args.base_url,
+        write: true,
+    };
+    let report = crate::build(root, &opts)?;
+    eprint!("{}", report.diagnostics.render(args.format));
+    if report.diagnostics.errors() > 0 {
+        eprintln!(
+            "build failed: {} error(s); the previous output was left as it was",
+            report.diagnostics.errors()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    eprintln!(
+        "built {} files ({} entities, {} sources, {} verified citations) into {}",
+        report.files,
+        report.entities,
+        report.sources,
+        report.citations,
+        root.join(&args.out).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,107 @@
+//! # refwiki
+//!
+//! A static site generator for *reference wikis*: every claim on an entity page cites a passage
+//! of an archived source, and the build proves each quote and each link before it publishes.
+//!
+//! ## Bird's-eye view
+//!
+//! A build is a pipeline of four stages, each a function from one type to the next:
+//!
+//! ```text
+//! wiki folder ──load──▶ Corpus ──resolve──▶ Wiki ──render──▶ Vec<OutputFile> ──write──▶ public/
+//!                 │                 │                                   │
+//!            Diagnostics      Diagnostics                      staging dir + swap
+//! ```
+//!
+//! `check` runs `load` and `resolve` only. See `ARCHITECTURE.md` for the code map and the
+//! invariants; the short version:
+//!
+//! - Only `load`, `render::templates`, `write` and the CLI do IO. `resolve`, `markdown` and
+//!   `render` (apart from reading templates) are pure.
+//! - `resolve` never returns `Err`: content problems are `Diagnostic`s.
+//! - Output is byte-identical for identical input: sorted walks, `BTreeMap`s, no clocks.
+//! - Templates only see `render::view` types.
+//! - There is no global mutable state.
+
+#![warn(missing_docs)]
+// Diagnostics travel in `Err` on cold, per-file paths; boxing them would buy nothing.
+#![allow(clippy::result_large_err)]
+
+pub mod cli;
+pub mod config;
+pub mod date;
+pub mod diag;
+pub mod fsx;
+pub mod load;
+pub mod markdown;
+pub mod render;
+pub mod resolve;
+pub mod text;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use diag::Diagnostics;
+
+/// What a build should do.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Output folder (relative to the wiki root unless absolute); `public` by default.
+    pub out: Option<PathBuf>,
+    /// Base URL overriding `wiki.toml`.
+    pub base_url: Option<String>,
+    /// Render and write the site (false for `check`).
+    pub write: bool,
+}
+
+/// What a build did.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    /// Every content diagnostic, sorted.
+    pub diagnostics: Diagnostics,
+    /// Files written (0 when nothing was written).
+    pub files: usize,
+    /// Entities and sources seen.
+    pub entities: usize,
+    /// Sources seen.
+    pub sources: usize,
+    /// Verified citations.
+    pub citations: usize,
+}
+
+/// Runs the pipeline on the wiki at `root`. Writes only when `opts.write` and no
+/// error-severity diagnostic was found; the previous output is untouched otherwise.
+pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
+    let out_dir = match opts.write {
+        true => Some(write::check_out_dir(
+            root,
+            opts.out.as_deref().unwrap_or(Path::new("public")),
+        )?),
+        false => None,
+    };
+    let tera = render::templates::load(root)?;
+    let (corpus, mut diags) = load::load(root, opts.base_url.as_deref())?;
+    let (wiki, rd) = resolve::resolve(corpus);
+    diags.extend(rd);
+    let diagnostics = Diagnostics::finish(diags);
+    let mut report = BuildReport {
+        files: 0,
+        entities: wiki.entities.len(),
+        sources: wiki.sources.len(),
+        citations: wiki.entities.iter().map(|e| e.citations.len()).sum(),
+        diagnostics,
+    };
+    if let Some(out) = out_dir {
+        if report.diagnostics.errors() == 0 {
+            let mut files = render::render(&wiki, &tera)?;
+            files.extend(write::theme_files(root)?);
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            files.dedup_by(|a, b| a.path == b.path);
+            write::write_site(&out, &files)?;
+            report.files = files.len();
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,286 @@
+//! Stage 1, **load**: the wiki folder on disk → a [`Corpus`] of parsed but unresolved files.
+//!
+//! This is the only stage that reads content. It walks `content/` in sorted order (never
+//! following symlinks), reads and parses every file in parallel, and knows nothing about how
+//! files refer to each other: a link to a missing page is not its business. Every problem with a
+//! single file becomes a diagnostic; the stage itself only fails (`Err`) when the wiki folder
+//! cannot be read at all.
+
+pub mod entity;
+pub mod front_matter;
+pub mod source;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::text::LineIndex;
+
+pub use entity::{CiteDecl, EntityPage, Fact, HomePage, RelationDecl};
+pub use source::{Block, Passage, Source};
+
+/// Files larger than this are refused without being read.
+pub const MAX_FILE_BYTES: u64 = 5 * 1024 * 1024;
+
+/// One content file's normalised text (BOM stripped, CRLF and CR as LF) and its line index.
+#[derive(Debug, Clone)]
+pub struct TextFile {
+    /// Path relative to the wiki root, `/`-separated.
+    pub path: PathBuf,
+    /// Normalised text.
+    pub text: Arc<str>,
+    /// Line starts of `text`.
+    pub lines: Arc<LineIndex>,
+}
+
+impl TextFile {
+    /// Wraps already-normalised text.
+    pub fn new(path: PathBuf, text: String) -> TextFile {
+        let lines = Arc::new(LineIndex::new(&text));
+        TextFile {
+            path,
+            text: text.into(),
+            lines,
+        }
+    }
+
+    /// A diagnostic of `severity` at byte `offset` of this file, with the line's text attached.
+    pub fn diag(
+        &self,
+        error: bool,
+        code: &'static str,
+        offset: usize,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let (line, col) = self.lines.pos(&self.text, offset);
+        let d = if error {
+            Diagnostic::error(code, self.path.clone(), line, col, message)
+        } else {
+            Diagnostic::warning(code, self.path.clone(), line, col, message)
+        };
+        d.with_line_text(self.lines.line_text(&self.text, line))
+    }
+
+    /// An error at byte `offset`.
+    pub fn error(
+        &self,
+        code: &'static str,
+        offset: usize,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.diag(true, code, offset, message)
+    }
+
+    /// A warning at byte `offset`.
+    pub fn warning(
+        &self,
+        code: &'static str,
+        offset: usize,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.diag(false, code, offset, message)
+    }
+}
+
+/// Everything loaded from a wiki folder.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    /// The configuration.
+    pub config: Config,
+    /// `content/index.md`, if present.
+    pub home: Option<HomePage>,
+    /// Source documents, sorted by id.
+    pub sources: Vec<Source>,
+    /// Entity pages, sorted by path.
+    pub entities: Vec<EntityPage>,
+}
+
+/// Reads `wiki.toml` (if any) and every file under `content/`.
+pub fn load(root: &Path, base_url: Option<&str>) -> Result<(Corpus, Vec<Diagnostic>)> {
+    let mut diags = Vec::new();
+    let config_path = root.join("wiki.toml");
+    let user_config = match std::fs::read(&config_path) {
+        Ok(bytes) => match decode("wiki.toml".into(), bytes) {
+            Ok(f) => Some(f.text.to_string()),
+            Err(d) => {
+                diags.push(d);
+                None
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("failed to read `{}`", config_path.display())))
+        }
+    };
+    let (mut config, cd) = Config::parse(user_config.as_deref());
+    diags.extend(cd);
+    if let Some(url) = base_url {
+        config = config.with_base_url(url);
+    }
+
+    let content = root.join("content");
+    if !content.is_dir() {
+        anyhow::bail!(
+            "no `content` folder in `{}` (is this a refwiki wiki? try `--root`)",
+            root.display()
+        );
+    }
+    let (files, walk_diags) = walk(root, &content);
+    diags.extend(walk_diags);
+
+    enum Loaded {
+        Home(HomePage),
+        Source(Source),
+        Entity(Box<EntityPage>),
+        Nothing,
+    }
+    let results: Vec<(Loaded, Vec<Diagnostic>)> = files
+        .par_iter()
+        .map(|rel| {
+            let mut d = Vec::new();
+            let file = match read_text(root, rel) {
+                Ok(f) => f,
+                Err(e) => return (Loaded::Nothing, vec![e]),
+            };
+            let under = rel.strip_prefix("content").unwrap_or(rel);
+            let loaded = if under == Path::new("index.md") {
+                entity::parse_home(file, &mut d).map(Loaded::Home)
+            } else if under.starts_with("sources") {
+                source::parse_source(file, &mut d).map(Loaded::Source)
+            } else {
+                entity::parse_entity(file, &config, &mut d).map(|e| Loaded::Entity(Box::new(e)))
+            };
+            (loaded.unwrap_or(Loaded::Nothing), d)
+        })
+        .collect();
+
+    let mut corpus = Corpus {
+        config,
+        home: None,
+        sources: Vec::new(),
+        entities: Vec::new(),
+    };
+    for (loaded, d) in results {
+        diags.extend(d);
+        match loaded {
+            Loaded::Home(h) => corpus.home = Some(h),
+            Loaded::Source(s) => corpus.sources.push(s),
+            Loaded::Entity(e) => corpus.entities.push(*e),
+            Loaded::Nothing => {}
+        }
+    }
+    corpus
+        .sources
+        .sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.file.path.cmp(&b.file.path)));
+    Ok((corpus, diags))
+}
+
+/// Lists the `.md` files under `content/` (relative to `root`), sorted, skipping hidden files and
+/// folders; symlinks are refused with a diagnostic and never followed.
+fn walk(root: &Path, content: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut diags = Vec::new();
+    let walker = walkdir::WalkDir::new(content)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| rel_path(root, p))
+                    .unwrap_or_else(|| "content".into());
+                diags.push(Diagnostic::error(
+                    "unreadable-file",
+                    path,
+                    0,
+                    0,
+                    format!("cannot read: {e}"),
+                ));
+                continue;
+            }
+        };
+        let rel = rel_path(root, entry.path());
+        if entry.path_is_symlink() {
+            diags.push(
+                Diagnostic::error("symlink", rel, 0, 0, "symbolic links are not allowed in content/")
+                    .hint("replace the link with the file itself; links could read files outside the wiki"),
+            );
+            continue;
+        }
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "md") {
+            files.push(rel);
+        }
+    }
+    (files, diags)
+}
+
+/// `path` relative to `root`, with `/` separators.
+pub fn rel_path(root: &Path, path: &Path) -> PathBuf {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    PathBuf::from(rel.to_string_lossy().replace('\\', "/"))
+}
+
+/// Reads one content file, refusing oversize files and invalid UTF-8 with diagnostics.
+pub fn read_text(root: &Path, rel: &Path) -> Result<TextFile, Diagnostic> {
+    let full = root.join(rel);
+    let meta = std::fs::metadata(&full).map_err(|e| {
+        Diagnostic::error("unreadable-file", rel, 0, 0, format!("cannot read: {e}"))
+    })?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::error(
+            "file-too-large",
+            rel,
+            0,
+            0,
+            format!(
+                "file is {} bytes; the limit is {} bytes (5 MiB)",
+                meta.len(),
+                MAX_FILE_BYTES
+            ),
+        )
+        .hint("split the file; sources can be archived as several documents"));
+    }
+    let bytes = std::fs::read(&full).map_err(|e| {
+        Diagnostic::error("unreadable-file", rel, 0, 0, format!("cannot read: {e}"))
+            .hint("check the file's permissions")
+    })?;
+    decode(rel.to_path_buf(), bytes)
+}
+
+/// Decodes UTF-8 (reporting the first bad byte's position), strips a BOM and normalises line
+/// endings to `\n`.
+pub fn decode(rel: PathBuf, bytes: Vec<u8>) -> Result<TextFile, Diagnostic> {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or("");
+            let li = LineIndex::new(prefix);
+            let (line, col) = li.pos(prefix, valid);
+            return Err(Diagnostic::error(
+                "invalid-utf8",
+                rel,
+                line,
+                col,
+                format!("invalid UTF-8 (byte {valid})"),
+            )
+            .hint("save the file as UTF-8"));
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let text = if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text.to_string()
+    };
+    Ok(TextFile::new(rel, text))
+}

@@ -1,0 +1,17 @@
+//! The `refwiki` binary: parse the command line, run it, print any operational error with its
+//! cause chain, and exit 0 (clean), 1 (content errors) or 2 (operational failure).
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match refwiki::cli::run() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

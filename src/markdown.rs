@@ -1,0 +1,456 @@
+//! Markdown bodies through pulldown-cmark: one place that knows the parser options, scans a body
+//! for what `resolve` must check (wikilinks, `.md` links, `[^key]` citation references, headings,
+//! raw HTML, unsafe URLs), and renders a body to HTML through an event adapter that resolves
+//! links and citations.
+//!
+//! Citation references are ordinary footnote references. Because GFM-style footnotes without a
+//! definition parse as plain text, [`prepare`] appends a synthetic definition for every
+//! `[^key]` in the body; the adapter drops those definitions again, so byte offsets of the
+//! editor's text are unchanged. Raw HTML is never passed through: it is rendered as text.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+
+use crate::text::{escape_html, slugify};
+
+/// The parser options used for every entity and home-page body.
+pub fn options() -> Options {
+    Options::ENABLE_WIKILINKS
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_SMART_PUNCTUATION
+}
+
+/// Marker that starts the synthetic footnote definitions appended by [`prepare`].
+const SYNTH: &str = "\n\n<!--refwiki-footnotes-->\n";
+
+/// The body plus a synthetic definition for each `[^key]` it uses. Returns the text and the
+/// offset where the appended part starts.
+pub fn prepare(body: &str) -> (String, usize) {
+    let keys = footnote_keys(body);
+    let mut s = String::with_capacity(body.len() + keys.len() * 16 + SYNTH.len());
+    s.push_str(body);
+    let end = s.len();
+    if !keys.is_empty() {
+        s.push_str(SYNTH);
+        for k in keys {
+            let _ = writeln!(s, "\n[^{k}]: .");
+        }
+    }
+    (s, end)
+}
+
+/// Every `[^key]` key in `text`, sorted and unique.
+fn footnote_keys(text: &str) -> BTreeSet<&str> {
+    let mut keys = BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("[^") {
+        rest = &rest[i + 2..];
+        if let Some(end) = rest.find(']') {
+            let key = &rest[..end];
+            if !key.is_empty()
+                && key.len() <= 100
+                && !key.contains(|c: char| c.is_whitespace() || c == '[' || c == '^')
+            {
+                keys.insert(key);
+            }
+        }
+    }
+    keys
+}
+
+/// Something in a body that `resolve` must check. Ranges are byte ranges of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)] // Variant fields are named for what they hold; `start` is a body byte offset.
+pub enum Item {
+    /// `[[Target]]`, `[[Target|text]]`, `[[Target#Section]]`.
+    WikiLink {
+        target: String,
+        section: Option<String>,
+        start: usize,
+    },
+    /// `[text](page.md)` or `[text](../people/page.md#x)`.
+    MdLink {
+        stem: String,
+        section: Option<String>,
+        start: usize,
+    },
+    /// `[^key]`.
+    Cite { key: String, start: usize },
+    /// A footnote definition written by the editor (not allowed).
+    FootnoteDef { start: usize },
+    /// A heading with its generated id.
+    Heading { id: String, text: String },
+    /// Raw HTML in the body.
+    RawHtml { start: usize },
+    /// A link or image URL with a scheme outside the allow-list.
+    UnsafeUrl { url: String, start: usize },
+}
+
+/// Scans a body for the items `resolve` checks.
+pub fn scan(body: &str) -> Vec<Item> {
+    let (text, end) = prepare(body);
+    let mut items = Vec::new();
+    let mut ids = Ids::default();
+    let mut heading: Option<String> = None;
+    for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
+        let start = range.start;
+        match ev {
+            Event::Start(Tag::Link {
+                link_type: LinkType::WikiLink { .. },
+                dest_url,
+                ..
+            }) => {
+                let (t, s) = split_section(&dest_url);
+                items.push(Item::WikiLink {
+                    target: t,
+                    section: s,
+                    start,
+                });
+            }
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => {
+                if !url_is_safe(&dest_url) {
+                    items.push(Item::UnsafeUrl {
+                        url: dest_url.to_string(),
+                        start,
+                    });
+                } else if let Some((stem, section)) = md_link(&dest_url) {
+                    items.push(Item::MdLink {
+                        stem,
+                        section,
+                        start,
+                    });
+                }
+            }
+            Event::FootnoteReference(key) if start < end => items.push(Item::Cite {
+                key: key.to_string(),
+                start,
+            }),
+            Event::Start(Tag::FootnoteDefinition(_)) if start < end => {
+                items.push(Item::FootnoteDef { start })
+            }
+            Event::Html(_) | Event::InlineHtml(_) if start < end => {
+                items.push(Item::RawHtml { start })
+            }
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some(h) = heading.take() {
+                    items.push(Item::Heading {
+                        id: ids.make(&h),
+                        text: h,
+                    });
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    items
+}
+
+fn split_section(dest: &str) -> (String, Option<String>) {
+    match dest.split_once('#') {
+        Some((t, s)) => (
+            t.trim().to_string(),
+            Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        ),
+        None => (dest.trim().to_string(), None),
+    }
+}
+
+/// If `dest` is a relative link to a Markdown file, its file stem and section.
+fn md_link(dest: &str) -> Option<(String, Option<String>)> {
+    if dest.contains("://") || dest.starts_with('/') && dest.starts_with("//") {
+        return None;
+    }
+    let (path, section) = split_section(dest);
+    let path = path.split('?').next().unwrap_or("");
+    let file = path.rsplit('/').next()?;
+    let stem = file.strip_suffix(".md")?;
+    Some((stem.to_string(), section))
+}
+
+/// Allows relative URLs, fragments and the schemes http, https and mailto; refuses everything
+/// else (`javascript:`, `vbscript:`, `data:` in any case, with any control characters or
+/// whitespace inside the scheme).
+pub fn url_is_safe(url: &str) -> bool {
+    let cleaned: String = url
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let scheme_end = cleaned.find(':');
+    let path_start = cleaned.find(['/', '?', '#']);
+    match (scheme_end, path_start) {
+        (Some(c), Some(p)) if p < c => true,
+        (Some(c), _) => matches!(&cleaned[..c], "http" | "https" | "mailto"),
+        (None, _) => !cleaned.contains("&#") && !cleaned.contains("&colon"),
+    }
+}
+
+/// Heading ids unique within one page: `[a-z0-9-]` only.
+#[derive(Default)]
+pub struct Ids(BTreeSet<String>);
+
+impl Ids {
+    /// A fresh id for heading text `text`.
+    pub fn make(&mut self, text: &str) -> String {
+        let base = slugify(text);
+        let mut id = base.clone();
+        let mut n = 1;
+        while !self.0.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+}
+
+/// How the renderer resolves what the body refers to.
+pub trait Resolver {
+    /// URL (already base-prefixed) and title of the entity named `target`, or `None` if broken.
+    fn entity(&self, target: &str) -> Option<(String, String)>;
+    /// URL and title for a `.md` link's file stem.
+    fn md_file(&self, stem: &str) -> Option<(String, String)>;
+    /// The HTML for a citation reference `[^key]`.
+    fn cite(&self, key: &str) -> String;
+}
+
+/// Renders a body to HTML, resolving wikilinks, `.md` links and citation references, and giving
+/// headings ids. Returns the HTML and the headings (id, text).
+pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
+    let (text, end) = prepare(body);
+    let mut ids = Ids::default();
+    let mut headings = Vec::new();
+    let mut events: Vec<Event<'_>> = Vec::new();
+    let mut in_heading: Option<(usize, HeadingLevel, String)> = None;
+    let mut skip_depth = 0usize;
+    let mut broken_stack: Vec<bool> = Vec::new();
+    for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
+        if skip_depth > 0 {
+            match ev {
+                Event::Start(Tag::FootnoteDefinition(_)) => skip_depth += 1,
+                Event::End(TagEnd::FootnoteDefinition) => skip_depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        if range.start >= end && !matches!(ev, Event::Start(Tag::FootnoteDefinition(_))) {
+            continue;
+        }
+        let ev = match ev {
+            Event::Start(Tag::FootnoteDefinition(_)) => {
+                skip_depth = 1;
+                continue;
+            }
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let resolved = match link_type {
+                    LinkType::WikiLink { .. } => {
+                        let (t, s) = split_section(&dest_url);
+                        r.entity(&t)
+                            .map(|(u, title)| (with_section(u, s.as_deref()), title))
+                    }
+                    _ if !url_is_safe(&dest_url) => Some(("#".to_string(), String::new())),
+                    _ => match md_link(&dest_url) {
+                        Some((stem, s)) => r
+                            .md_file(&stem)
+                            .map(|(u, title)| (with_section(u, s.as_deref()), title)),
+                        None => Some((dest_url.to_string(), title.to_string())),
+                    },
+                };
+                match resolved {
+                    Some((url, title)) => {
+                        broken_stack.push(false);
+                        Event::Start(Tag::Link {
+                            link_type: LinkType::Inline,
+                            dest_url: url.into(),
+                            title: title.into(),
+                            id,
+                        })
+                    }
+                    None => {
+                        broken_stack.push(true);
+                        Event::InlineHtml(CowStr::from(format!(
+                            "<span class=\"broken-link\" title=\"{}\">",
+                            escape_html(&format!("No page: {dest_url}"))
+                        )))
+                    }
+                }
+            }
+            Event::End(TagEnd::Link) => {
+                if broken_stack.pop().unwrap_or(false) {
+                    Event::InlineHtml("</span>".into())
+                } else {
+                    Event::End(TagEnd::Link)
+                }
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let url = if url_is_safe(&dest_url) {
+                    dest_url
+                } else {
+                    "#".into()
+                };
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: url,
+                    title,
+                    id,
+                })
+            }
+            Event::FootnoteReference(key) => Event::InlineHtml(r.cite(&key).into()),
+            Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+            Event::Start(Tag::Heading { level, .. }) => {
+                in_heading = Some((events.len(), level, String::new()));
+                Event::Start(Tag::Heading {
+                    level,
+                    id: None,
+                    classes: vec![],
+                    attrs: vec![],
+                })
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if let Some((at, _, text)) = in_heading.take() {
+                    let id = ids.make(&text);
+                    events[at] = Event::Start(Tag::Heading {
+                        level,
+                        id: Some(id.clone().into()),
+                        classes: vec![],
+                        attrs: vec![],
+                    });
+                    headings.push((id, text));
+                }
+                Event::End(TagEnd::Heading(level))
+            }
+            Event::Text(t) => {
+                if let Some((_, _, h)) = in_heading.as_mut() {
+                    h.push_str(&t);
+                }
+                Event::Text(t)
+            }
+            Event::Code(t) => {
+                if let Some((_, _, h)) = in_heading.as_mut() {
+                    h.push_str(&t);
+                }
+                Event::Code(t)
+            }
+            e => e,
+        };
+        events.push(ev);
+    }
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    (html, headings)
+}
+
+fn with_section(url: String, section: Option<&str>) -> String {
+    match section {
+        Some(s) => format!("{url}#{}", slugify(s)),
+        None => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct R;
+    impl Resolver for R {
+        fn entity(&self, t: &str) -> Option<(String, String)> {
+            (t == "JNIM").then(|| ("/groups/jnim/".into(), "JNIM".into()))
+        }
+        fn md_file(&self, s: &str) -> Option<(String, String)> {
+            (s == "jnim").then(|| ("/groups/jnim/".into(), "JNIM".into()))
+        }
+        fn cite(&self, key: &str) -> String {
+            format!("<sup>{key}</sup>")
+        }
+    }
+
+    #[test]
+    fn scans_links_cites_and_problems() {
+        let items = scan("# Intro\n\nSee [[JNIM#Leaders]] and [x](jnim.md).[^a][^b]\n\n<script>x</script>\n\n[y](javascript:alert(1))\n");
+        assert!(items.contains(&Item::WikiLink {
+            target: "JNIM".into(),
+            section: Some("Leaders".into()),
+            start: 13
+        }));
+        assert!(items
+            .iter()
+            .any(|i| matches!(i, Item::MdLink { stem, .. } if stem == "jnim")));
+        assert_eq!(
+            items
+                .iter()
+                .filter(|i| matches!(i, Item::Cite { .. }))
+                .count(),
+            2
+        );
+        assert!(items.iter().any(|i| matches!(i, Item::RawHtml { .. })));
+        assert!(items.iter().any(|i| matches!(i, Item::UnsafeUrl { .. })));
+        assert!(items.contains(&Item::Heading {
+            id: "intro".into(),
+            text: "Intro".into()
+        }));
+    }
+
+    #[test]
+    fn renders_resolved_and_broken_links_inertly() {
+        let (html, heads) = render("## A \"><img src=x onerror=alert(1)>\n\n[[JNIM]] [[Nope]][^k] <b>x</b> [j](JaVaScRiPt:alert(1))", &R);
+        assert!(
+            html.contains("<a href=\"/groups/jnim/\" title=\"JNIM\">JNIM</a>"),
+            "{html}"
+        );
+        assert!(html.contains("<span class=\"broken-link\""), "{html}");
+        assert!(html.contains("<sup>k</sup>"));
+        assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"), "{html}");
+        assert!(html.contains("href=\"#\""));
+        assert!(!html.contains("<img"), "{html}");
+        assert!(heads[0]
+            .0
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        assert!(!html.contains("refwiki-footnotes"));
+    }
+
+    #[test]
+    fn url_allow_list() {
+        for ok in [
+            "https://x.org",
+            "page.md",
+            "#p1",
+            "/a/b",
+            "mailto:a@b.c",
+            "a/b:c",
+        ] {
+            assert!(url_is_safe(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:x",
+            "java\tscript:x",
+            "data:text/html;base64,xx",
+            "vbscript:x",
+            " javascript:x",
+            "javascript&#58;x",
+        ] {
+            assert!(!url_is_safe(bad), "{bad}");
+        }
+    }
+}

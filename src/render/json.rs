@@ -1,0 +1,140 @@
+//! `wiki.json`: a machine-readable export of every entity and source, for tools and tests.
+
+use serde::Serialize;
+
+use crate::resolve::Wiki;
+
+#[derive(Serialize)]
+struct Export<'a> {
+    title: &'a str,
+    entities: Vec<EntityJson<'a>>,
+    sources: Vec<SourceJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct EntityJson<'a> {
+    slug: &'a str,
+    kind: &'a str,
+    title: &'a str,
+    aliases: Vec<&'a str>,
+    url: String,
+    summary: &'a str,
+    tags: &'a [String],
+    facts: Vec<FactJson<'a>>,
+    citations: Vec<CitationJson<'a>>,
+    relations: Vec<RelationJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct FactJson<'a> {
+    key: &'a str,
+    value: &'a str,
+    cite: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CitationJson<'a> {
+    key: &'a str,
+    source: &'a str,
+    passage: u32,
+    quote: &'a str,
+}
+
+#[derive(Serialize)]
+struct RelationJson<'a> {
+    #[serde(rename = "type")]
+    rtype: &'a str,
+    target: &'a str,
+    since: Option<String>,
+    until: Option<String>,
+    role: Option<&'a str>,
+    cite: Option<&'a str>,
+    declared: bool,
+}
+
+#[derive(Serialize)]
+struct SourceJson<'a> {
+    id: &'a str,
+    title: &'a str,
+    author: Option<&'a str>,
+    publisher: Option<&'a str>,
+    date: Option<String>,
+    url: Option<&'a str>,
+    passages: usize,
+}
+
+/// Serialises the export (pretty, stable key order, trailing newline).
+pub fn export(w: &Wiki) -> Vec<u8> {
+    let entities = w
+        .entities
+        .iter()
+        .map(|e| EntityJson {
+            slug: &e.page.slug,
+            kind: &e.page.kind,
+            title: &e.page.title,
+            aliases: e.page.aliases.iter().map(|(a, _)| a.as_str()).collect(),
+            url: format!("{}{}", w.config.base_path, e.path),
+            summary: &e.page.summary,
+            tags: &e.page.tags,
+            facts: e
+                .page
+                .facts
+                .iter()
+                .map(|f| FactJson {
+                    key: &f.key,
+                    value: &f.value,
+                    cite: f.cite.as_deref(),
+                })
+                .collect(),
+            citations: e
+                .citations
+                .iter()
+                .map(|c| CitationJson {
+                    key: &c.key,
+                    source: &w.sources[c.source].source.id,
+                    passage: c.passage,
+                    quote: &c.quote,
+                })
+                .collect(),
+            relations: e
+                .relations
+                .iter()
+                .map(|r| RelationJson {
+                    rtype: &r.rtype,
+                    target: &w.entities[r.other].page.slug,
+                    since: r.since.map(|d| d.to_string()),
+                    until: r.until.map(|d| d.to_string()),
+                    role: r.role.as_deref(),
+                    cite: r
+                        .cite
+                        .map(|(h, ci)| w.entities[h].citations[ci].key.as_str()),
+                    declared: r.declared,
+                })
+                .collect(),
+        })
+        .collect();
+    let sources = w
+        .sources
+        .iter()
+        .map(|s| {
+            let s = &s.source;
+            SourceJson {
+                id: &s.id,
+                title: &s.title,
+                author: s.author.as_deref(),
+                publisher: s.publisher.as_deref(),
+                date: s.date.map(|d| d.to_string()),
+                url: s.url.as_deref(),
+                passages: s.passages.len(),
+            }
+        })
+        .collect();
+    let mut out = serde_json::to_vec_pretty(&Export {
+        title: &w.config.title,
+        entities,
+        sources,
+    })
+    .expect("export serialises");
+    out.push(b'\n');
+    out
+}

@@ -1,0 +1,655 @@
+//! Stage 3, **render**: [`Wiki`] → `Vec<OutputFile>`. No filesystem writes.
+//!
+//! Every page is built from a typed view (see `view.rs`) and rendered through Tera, in parallel;
+//! the result is sorted by path so the output is the same whatever the thread count. Tera's
+//! `Context` is only ever built here, from a view struct.
+
+pub mod json;
+pub mod templates;
+pub mod view;
+
+use std::collections::BTreeSet;
+
+use anyhow::{Context as _, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::markdown::{self, Resolver};
+use crate::resolve::{ResolvedEntity, Wiki};
+use crate::text::{escape_html, fold};
+use view::*;
+
+/// One file of the built site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Path below the output folder, `/`-separated.
+    pub path: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
+/// The theme files embedded in the binary (the repository's `theme/` is their source).
+pub const DEFAULT_THEME: &[(&str, &[u8])] =
+    &[("style.css", include_bytes!("../../theme/style.css"))];
+
+/// Shared context for rendering one wiki.
+pub struct Renderer<'w> {
+    wiki: &'w Wiki,
+    tera: &'w Tera,
+    site: SiteView,
+}
+
+/// Renders every page of the wiki, plus `wiki.json`.
+pub fn render(wiki: &Wiki, tera: &Tera) -> Result<Vec<OutputFile>> {
+    let r = Renderer::new(wiki, tera);
+    let mut jobs: Vec<Job> = vec![Job::Home, Job::NotFound, Job::SourceList, Job::TagList];
+    jobs.extend((0..wiki.entities.len()).map(Job::Entity));
+    jobs.extend((0..wiki.sources.len()).map(Job::Source));
+    jobs.extend(wiki.config.kinds.keys().cloned().map(Job::Kind));
+    jobs.extend(wiki.tags.keys().cloned().map(Job::Tag));
+    jobs.extend((0..wiki.redirects.len()).map(Job::Redirect));
+    let mut files: Vec<OutputFile> = jobs.par_iter().map(|j| r.job(j)).collect::<Result<_>>()?;
+    files.push(OutputFile {
+        path: "wiki.json".into(),
+        bytes: json::export(wiki),
+    });
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+enum Job {
+    Home,
+    NotFound,
+    SourceList,
+    TagList,
+    Entity(usize),
+    Source(usize),
+    Kind(String),
+    Tag(String),
+    Redirect(usize),
+}
+
+impl<'w> Renderer<'w> {
+    /// Prepares site-wide values.
+    pub fn new(wiki: &'w Wiki, tera: &'w Tera) -> Renderer<'w> {
+        let c = &wiki.config;
+        let kinds = c
+            .kinds
+            .values()
+            .map(|k| KindLink {
+                name: k.name.clone(),
+                plural: k.plural.clone(),
+                url: format!("{}{}/", c.base_path, k.folder),
+                count: wiki
+                    .entities
+                    .iter()
+                    .filter(|e| e.page.kind == k.name)
+                    .count(),
+            })
+            .collect();
+        let site = SiteView {
+            title: c.title.clone(),
+            base: c.base_path.clone(),
+            base_url: c.base_url.clone(),
+            description: c.description.clone(),
+            language: c.language.clone(),
+            kinds,
+        };
+        Renderer { wiki, tera, site }
+    }
+
+    fn job(&self, job: &Job) -> Result<OutputFile> {
+        match job {
+            Job::Home => self.home(),
+            Job::NotFound => {
+                let v = NotFoundPageView {
+                    site: self.site.clone(),
+                    meta: self.meta("Page not found", "", "404.html"),
+                };
+                self.page("404.html", "404.html", &v)
+            }
+            Job::SourceList => self.source_list(),
+            Job::TagList => self.tag_list(),
+            Job::Entity(i) => self.entity(*i),
+            Job::Source(i) => self.source(*i),
+            Job::Kind(k) => self.kind(k),
+            Job::Tag(t) => self.tag(t),
+            Job::Redirect(i) => self.redirect(*i),
+        }
+    }
+
+    fn page<T: Serialize>(&self, template: &str, path: &str, view: &T) -> Result<OutputFile> {
+        let ctx = Context::from_serialize(view)
+            .with_context(|| format!("internal error while preparing `{path}`"))?;
+        let html = self
+            .tera
+            .render(template, &ctx)
+            .with_context(|| format!("failed to render `{path}` with template `{template}`"))?;
+        Ok(OutputFile {
+            path: path.to_string(),
+            bytes: html.into_bytes(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.wiki.config.base_path, path)
+    }
+
+    fn canonical(&self, path: &str) -> String {
+        format!("{}{}", self.wiki.config.base_url, path)
+    }
+
+    fn meta(&self, title: &str, description: &str, path: &str) -> PageMeta {
+        let description = if description.is_empty() {
+            self.site.description.clone()
+        } else {
+            description.to_string()
+        };
+        let canon_path = path.strip_suffix("index.html").unwrap_or(path);
+        PageMeta {
+            title: title.to_string(),
+            description,
+            canonical: self.canonical(canon_path),
+            path: canon_path.to_string(),
+        }
+    }
+
+    fn link(&self, id: usize) -> EntityLink {
+        let e = &self.wiki.entities[id];
+        EntityLink {
+            url: self.url(&e.path),
+            title: e.page.title.clone(),
+            kind: e.page.kind.clone(),
+            summary: e.page.summary.clone(),
+        }
+    }
+
+    fn passage_url(&self, source: usize, n: u32) -> String {
+        self.url(&format!(
+            "sources/{}/#p{n}",
+            self.wiki.sources[source].source.id
+        ))
+    }
+
+    fn cite_mark(&self, holder: usize, ci: usize) -> CiteMark {
+        let c = &self.wiki.entities[holder].citations[ci];
+        CiteMark {
+            number: ci + 1,
+            url: self.passage_url(c.source, c.passage),
+            quote: c.quote.clone(),
+        }
+    }
+
+    fn entity(&self, id: usize) -> Result<OutputFile> {
+        let w = self.wiki;
+        let e = &w.entities[id];
+        let kind = &w.config.kinds[&e.page.kind];
+        let body_resolver = BodyResolver { r: self, e };
+        let (body_html, _) = markdown::render(e.page.body(), &body_resolver);
+        let facts = e
+            .page
+            .facts
+            .iter()
+            .map(|f| FactView {
+                key: f.key.clone(),
+                label: f.key.replace('_', " "),
+                value: f.date.map_or_else(|| f.value.clone(), |d| d.human()),
+                cite: f
+                    .cite
+                    .as_ref()
+                    .and_then(|k| e.cite_index.get(k))
+                    .map(|&ci| self.cite_mark(id, ci)),
+            })
+            .collect();
+        let relations = e
+            .relations
+            .iter()
+            .map(|r| {
+                let label = w
+                    .config
+                    .relations
+                    .get(&r.rtype)
+                    .map_or_else(|| r.rtype.clone(), |t| t.label.clone());
+                let cite = r.cite.map(|(holder, ci)| {
+                    let mut m = self.cite_mark(holder, ci);
+                    if holder != id {
+                        // The citation lives on the other page: no local number to show.
+                        m.number = 0;
+                    }
+                    m
+                });
+                RelationView {
+                    rtype: r.rtype.clone(),
+                    label,
+                    target: self.link(r.other),
+                    since: r.since.map(|d| d.human()).unwrap_or_default(),
+                    until: r.until.map(|d| d.human()).unwrap_or_default(),
+                    role: r.role.clone().unwrap_or_default(),
+                    cite,
+                }
+            })
+            .collect();
+        let references = e
+            .citations
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ReferenceView {
+                number: i + 1,
+                key: c.key.clone(),
+                source_id: w.sources[c.source].source.id.clone(),
+                source_title: w.sources[c.source].source.title.clone(),
+                passage: c.passage,
+                url: self.passage_url(c.source, c.passage),
+                quote: c.quote.clone(),
+                note: c.note.clone().unwrap_or_default(),
+            })
+            .collect();
+        let plink = |&(s, n): &(usize, u32)| PassageLink {
+            url: self.passage_url(s, n),
+            source_title: w.sources[s].source.title.clone(),
+            passage: n,
+        };
+        let view = EntityPageView {
+            site: self.site.clone(),
+            meta: self.meta(&e.page.title, &e.page.summary, &e.path),
+            entity: EntityView {
+                slug: e.page.slug.clone(),
+                kind: e.page.kind.clone(),
+                kind_label: kind.singular.clone(),
+                kind_url: self.url(&format!("{}/", kind.folder)),
+                title: e.page.title.clone(),
+                summary: e.page.summary.clone(),
+                aliases: e.page.aliases.iter().map(|(a, _)| a.clone()).collect(),
+                tags: e
+                    .page
+                    .tags
+                    .iter()
+                    .map(|t| TagLink {
+                        name: t.clone(),
+                        url: self.url(&format!("tags/{t}/")),
+                    })
+                    .collect(),
+                facts,
+                relations,
+                body_html,
+                references,
+                backlinks: e.backlinks.iter().map(|&b| self.link(b)).collect(),
+                mentioned_in: e.mentioned_in.iter().map(plink).collect(),
+                mentioned_not_cited: e.mentioned_not_cited.iter().map(plink).collect(),
+            },
+        };
+        self.page("entity.html", &format!("{}index.html", e.path), &view)
+    }
+
+    fn source(&self, si: usize) -> Result<OutputFile> {
+        let w = self.wiki;
+        let s = &w.sources[si];
+        let passages = s
+            .source
+            .passages
+            .iter()
+            .enumerate()
+            .map(|(pi, p)| {
+                let marks: Vec<(usize, usize)> = s.citations[pi]
+                    .iter()
+                    .map(|&(e, ci)| w.entities[e].citations[ci].range)
+                    .collect();
+                let html = passage_html(&p.text, &marks, &s.mentions[pi], |id| self.link(id));
+                let mut mentioned: BTreeSet<usize> = BTreeSet::new();
+                for m in &s.mentions[pi] {
+                    mentioned.insert(m.entity);
+                }
+                PassageView {
+                    n: p.n,
+                    heading: match p.block {
+                        crate::load::Block::Heading(l) => Some(l),
+                        _ => None,
+                    },
+                    quote: p.block == crate::load::Block::Quote,
+                    html,
+                    cited_by: s.cited_by[pi].iter().map(|&e| self.link(e)).collect(),
+                    mentions: w
+                        .by_title(mentioned)
+                        .into_iter()
+                        .map(|e| self.link(e))
+                        .collect(),
+                }
+            })
+            .collect();
+        let src = &s.source;
+        let path = format!("sources/{}/", src.id);
+        let view = SourcePageView {
+            site: self.site.clone(),
+            meta: self.meta(&src.title, src.note.as_deref().unwrap_or(""), &path),
+            source: SourceView {
+                id: src.id.clone(),
+                title: src.title.clone(),
+                author: src.author.clone(),
+                publisher: src.publisher.clone(),
+                date: src.date.map(|d| d.human()),
+                url: src.url.clone(),
+                note: src.note.clone(),
+                passages,
+            },
+        };
+        self.page("source.html", &format!("{path}index.html"), &view)
+    }
+
+    fn source_links(&self) -> Vec<SourceLink> {
+        self.wiki
+            .sources
+            .iter()
+            .map(|s| {
+                let s = &s.source;
+                let byline = [
+                    s.author.clone(),
+                    s.publisher.clone(),
+                    s.date.map(|d| d.human()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+                SourceLink {
+                    url: self.url(&format!("sources/{}/", s.id)),
+                    title: s.title.clone(),
+                    byline,
+                }
+            })
+            .collect()
+    }
+
+    fn home(&self) -> Result<OutputFile> {
+        let w = self.wiki;
+        let body_html = match &w.home {
+            Some(h) => markdown::render(h.body(), &HomeResolver { r: self }).0,
+            None => String::new(),
+        };
+        let citations: usize = w.entities.iter().map(|e| e.citations.len()).sum();
+        let cited: BTreeSet<(usize, u32)> = w
+            .entities
+            .iter()
+            .flat_map(|e| e.citations.iter().map(|c| (c.source, c.passage)))
+            .collect();
+        let title = w
+            .home
+            .as_ref()
+            .and_then(|h| h.title.clone())
+            .unwrap_or_else(|| w.config.title.clone());
+        let view = HomePageView {
+            site: self.site.clone(),
+            meta: self.meta(&title, "", "index.html"),
+            home: HomeView {
+                body_html,
+                counts: Counts {
+                    entities: w.entities.len(),
+                    sources: w.sources.len(),
+                    passages: w.sources.iter().map(|s| s.source.passages.len()).sum(),
+                    citations,
+                    cited_passages: cited.len(),
+                },
+                sources: self.source_links(),
+            },
+        };
+        self.page("index.html", "index.html", &view)
+    }
+
+    fn list(
+        &self,
+        heading: &str,
+        intro: String,
+        path: &str,
+        entries: Vec<ListEntry>,
+    ) -> Result<OutputFile> {
+        let mut letters: Vec<String> = entries.iter().map(|e| e.letter.clone()).collect();
+        letters.dedup();
+        let view = ListPageView {
+            site: self.site.clone(),
+            meta: self.meta(heading, &intro, path),
+            list: ListView {
+                heading: heading.to_string(),
+                intro,
+                letters,
+                entries,
+            },
+        };
+        self.page("list.html", &format!("{path}index.html"), &view)
+    }
+
+    fn entries(&self, ids: impl IntoIterator<Item = usize>) -> Vec<ListEntry> {
+        self.wiki
+            .by_title(ids)
+            .into_iter()
+            .map(|id| {
+                let l = self.link(id);
+                ListEntry {
+                    letter: letter(&l.title),
+                    url: l.url,
+                    title: l.title,
+                    summary: l.summary,
+                }
+            })
+            .collect()
+    }
+
+    fn kind(&self, name: &str) -> Result<OutputFile> {
+        let k = &self.wiki.config.kinds[name];
+        let ids = self
+            .wiki
+            .entities
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.page.kind == name)
+            .map(|(i, _)| i);
+        let entries = self.entries(ids);
+        let intro = format!(
+            "{} {} in this wiki, A–Z.",
+            entries.len(),
+            k.plural.to_lowercase()
+        );
+        self.list(&k.plural, intro, &format!("{}/", k.folder), entries)
+    }
+
+    fn tag(&self, tag: &str) -> Result<OutputFile> {
+        let entries = self.entries(self.wiki.tags[tag].iter().copied());
+        let intro = format!("{} pages tagged “{tag}”.", entries.len());
+        self.list(
+            &format!("Tag: {tag}"),
+            intro,
+            &format!("tags/{tag}/"),
+            entries,
+        )
+    }
+
+    fn tag_list(&self) -> Result<OutputFile> {
+        let entries = self
+            .wiki
+            .tags
+            .iter()
+            .map(|(t, ids)| ListEntry {
+                url: self.url(&format!("tags/{t}/")),
+                title: t.clone(),
+                summary: format!("{} pages", ids.len()),
+                letter: letter(t),
+            })
+            .collect();
+        self.list(
+            "Tags",
+            "Every tag used in this wiki.".into(),
+            "tags/",
+            entries,
+        )
+    }
+
+    fn source_list(&self) -> Result<OutputFile> {
+        let mut entries: Vec<ListEntry> = self
+            .source_links()
+            .into_iter()
+            .map(|s| ListEntry {
+                letter: letter(&s.title),
+                url: s.url,
+                title: s.title,
+                summary: s.byline,
+            })
+            .collect();
+        entries.sort_by_key(|e| fold(&e.title));
+        self.list(
+            "Sources",
+            "The archived documents every citation points into.".into(),
+            "sources/",
+            entries,
+        )
+    }
+
+    fn redirect(&self, i: usize) -> Result<OutputFile> {
+        let (folder, slug, id) = &self.wiki.redirects[i];
+        let e = &self.wiki.entities[*id];
+        let alias = e
+            .page
+            .aliases
+            .iter()
+            .map(|(a, _)| a)
+            .find(|a| crate::text::slugify(a) == *slug)
+            .cloned()
+            .unwrap_or_default();
+        let view = RedirectPageView {
+            site: self.site.clone(),
+            redirect: RedirectView {
+                alias,
+                title: e.page.title.clone(),
+                url: self.url(&e.path),
+                canonical: self.canonical(&e.path),
+            },
+        };
+        self.page(
+            "redirect.html",
+            &format!("{folder}/{slug}/index.html"),
+            &view,
+        )
+    }
+}
+
+/// First letter for A–Z grouping: folded ASCII uppercase, or `#`.
+fn letter(title: &str) -> String {
+    let f = fold(title);
+    let f = f.strip_prefix("the ").unwrap_or(&f);
+    match f.chars().next() {
+        Some(c) if c.is_ascii_alphabetic() => c.to_ascii_uppercase().to_string(),
+        _ => "#".into(),
+    }
+}
+
+/// Escaped passage text with quoted ranges marked and mentions linked. Ranges are byte ranges
+/// of `text`; mentions never overlap each other, marks may (they are merged).
+fn passage_html(
+    text: &str,
+    marks: &[(usize, usize)],
+    mentions: &[crate::resolve::Mention],
+    link: impl Fn(usize) -> EntityLink,
+) -> String {
+    let mut cuts: BTreeSet<usize> = [0, text.len()].into_iter().collect();
+    for &(a, b) in marks {
+        cuts.insert(a);
+        cuts.insert(b);
+    }
+    for m in mentions {
+        cuts.insert(m.start);
+        cuts.insert(m.end);
+    }
+    let cuts: Vec<usize> = cuts
+        .into_iter()
+        .filter(|&c| text.is_char_boundary(c))
+        .collect();
+    let mut out = String::with_capacity(text.len() + 64);
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let seg = escape_html(&text[a..b]);
+        let marked = marks.iter().any(|&(x, y)| x <= a && b <= y && x < y);
+        let mention = mentions.iter().find(|m| m.start <= a && b <= m.end);
+        let mut s = seg;
+        if let Some(m) = mention {
+            let l = link(m.entity);
+            s = format!(
+                "<a class=\"mention\" href=\"{}\" title=\"{}\">{s}</a>",
+                escape_html(&l.url),
+                escape_html(&l.title)
+            );
+        }
+        if marked {
+            s = format!("<mark>{s}</mark>");
+        }
+        out.push_str(&s);
+    }
+    out
+}
+
+struct BodyResolver<'a, 'w> {
+    r: &'a Renderer<'w>,
+    e: &'a ResolvedEntity,
+}
+
+impl Resolver for BodyResolver<'_, '_> {
+    fn entity(&self, target: &str) -> Option<(String, String)> {
+        self.r.wiki.lookup(target).map(|id| {
+            let l = self.r.link(id);
+            (l.url, l.title)
+        })
+    }
+    fn md_file(&self, stem: &str) -> Option<(String, String)> {
+        self.r
+            .wiki
+            .names
+            .by_slug
+            .get(&crate::text::slugify(stem))
+            .map(|&id| {
+                let l = self.r.link(id);
+                (l.url, l.title)
+            })
+    }
+    fn cite(&self, key: &str) -> String {
+        match self.e.cite_index.get(key) {
+            Some(&ci) => {
+                let c = &self.e.citations[ci];
+                format!(
+                    "<sup class=\"cite\"><a href=\"{url}\" title=\"{q}\" data-ref=\"{n}\" data-key=\"{k}\">[{n}]</a></sup>",
+                    n = ci + 1,
+                    k = escape_html(key),
+                    url = escape_html(&self.r.passage_url(c.source, c.passage)),
+                    q = escape_html(&c.quote)
+                )
+            }
+            None => format!(
+                "<sup class=\"cite broken-link\">[{}?]</sup>",
+                escape_html(key)
+            ),
+        }
+    }
+}
+
+struct HomeResolver<'a, 'w> {
+    r: &'a Renderer<'w>,
+}
+
+impl Resolver for HomeResolver<'_, '_> {
+    fn entity(&self, target: &str) -> Option<(String, String)> {
+        self.r.wiki.lookup(target).map(|id| {
+            let l = self.r.link(id);
+            (l.url, l.title)
+        })
+    }
+    fn md_file(&self, stem: &str) -> Option<(String, String)> {
+        self.r
+            .wiki
+            .names
+            .by_slug
+            .get(&crate::text::slugify(stem))
+            .map(|&id| {
+                let l = self.r.link(id);
+                (l.url, l.title)
+            })
+    }
+    fn cite(&self, key: &str) -> String {
+        format!("[^{}]", escape_html(key))
+    }
+}

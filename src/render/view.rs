@@ -1,0 +1,358 @@
+//! The typed view structs templates receive: the *only* `Serialize` types that reach Tera.
+//! Each template gets one root struct; `docs/templates.md` lists every field.
+//!
+//! Views hold owned, already-formatted strings (URLs with the base path, human dates), so
+//! templates stay logic-free and a theme author never sees the resolver's model.
+
+use serde::Serialize;
+
+/// Site-wide values every template gets as `site`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteView {
+    /// Site title.
+    pub title: String,
+    /// Base path for links (`/` or `/wiki/`).
+    pub base: String,
+    /// Absolute base URL if configured, else the base path.
+    pub base_url: String,
+    /// Site description.
+    pub description: String,
+    /// HTML `lang`.
+    pub language: String,
+    /// Kind index pages, in config order.
+    pub kinds: Vec<KindLink>,
+}
+
+/// Link to a kind's index page.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindLink {
+    /// Kind name (`person`).
+    pub name: String,
+    /// Plural label (`People`).
+    pub plural: String,
+    /// URL of the index page.
+    pub url: String,
+    /// Number of entities.
+    pub count: usize,
+}
+
+/// Per-page metadata every page template gets as `meta`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageMeta {
+    /// Page title.
+    pub title: String,
+    /// Meta description / OpenGraph description.
+    pub description: String,
+    /// Canonical URL.
+    pub canonical: String,
+    /// Path of the page below the base (`people/x/`).
+    pub path: String,
+}
+
+/// A link to an entity.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityLink {
+    /// URL.
+    pub url: String,
+    /// Title.
+    pub title: String,
+    /// Kind name.
+    pub kind: String,
+    /// Summary.
+    pub summary: String,
+}
+
+/// A citation mark (`[3]`) on a fact or relation.
+#[derive(Debug, Clone, Serialize)]
+pub struct CiteMark {
+    /// Reference number on this page.
+    pub number: usize,
+    /// URL of the passage, with the quote to highlight.
+    pub url: String,
+    /// The quoted words.
+    pub quote: String,
+}
+
+/// One infobox fact.
+#[derive(Debug, Clone, Serialize)]
+pub struct FactView {
+    /// Fact key (`born`).
+    pub key: String,
+    /// Label (`born`).
+    pub label: String,
+    /// Value, dates in human form.
+    pub value: String,
+    /// Citation mark.
+    pub cite: Option<CiteMark>,
+}
+
+/// One relation in the infobox.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelationView {
+    /// Relation type as seen from this page (`led_by`).
+    pub rtype: String,
+    /// Label (`led by`).
+    pub label: String,
+    /// The other entity.
+    pub target: EntityLink,
+    /// Start, human form, or empty.
+    pub since: String,
+    /// End, human form, or empty.
+    pub until: String,
+    /// Role, or empty.
+    pub role: String,
+    /// Citation mark (the citation may live on the other page).
+    pub cite: Option<CiteMark>,
+}
+
+/// One numbered reference.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceView {
+    /// Number.
+    pub number: usize,
+    /// Citation key.
+    pub key: String,
+    /// Source id.
+    pub source_id: String,
+    /// Source title.
+    pub source_title: String,
+    /// Passage number.
+    pub passage: u32,
+    /// URL of the passage.
+    pub url: String,
+    /// Quoted words.
+    pub quote: String,
+    /// Editor's note, or empty.
+    pub note: String,
+}
+
+/// A link to a passage.
+#[derive(Debug, Clone, Serialize)]
+pub struct PassageLink {
+    /// URL with `#p<n>`.
+    pub url: String,
+    /// Source title.
+    pub source_title: String,
+    /// Passage number.
+    pub passage: u32,
+}
+
+/// A tag link.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagLink {
+    /// Tag name.
+    pub name: String,
+    /// URL of the tag page.
+    pub url: String,
+}
+
+/// Root of `entity.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityPageView {
+    /// Site values.
+    pub site: SiteView,
+    /// Page metadata.
+    pub meta: PageMeta,
+    /// The entity.
+    pub entity: EntityView,
+}
+
+/// The entity shown by `entity.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityView {
+    /// Slug.
+    pub slug: String,
+    /// Kind name.
+    pub kind: String,
+    /// Kind label (`Person`).
+    pub kind_label: String,
+    /// URL of the kind index.
+    pub kind_url: String,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: String,
+    /// Aliases.
+    pub aliases: Vec<String>,
+    /// Tags.
+    pub tags: Vec<TagLink>,
+    /// Kind facts.
+    pub facts: Vec<FactView>,
+    /// Relations, both directions.
+    pub relations: Vec<RelationView>,
+    /// Rendered body (trusted HTML: produced by the Markdown adapter, raw HTML disabled).
+    pub body_html: String,
+    /// Numbered references.
+    pub references: Vec<ReferenceView>,
+    /// Pages linking here.
+    pub backlinks: Vec<EntityLink>,
+    /// Passages mentioning this entity.
+    pub mentioned_in: Vec<PassageLink>,
+    /// Passages mentioning this entity that it does not cite.
+    pub mentioned_not_cited: Vec<PassageLink>,
+}
+
+/// Root of `source.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourcePageView {
+    /// Site values.
+    pub site: SiteView,
+    /// Page metadata.
+    pub meta: PageMeta,
+    /// The source.
+    pub source: SourceView,
+}
+
+/// A source document.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceView {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Author, if known.
+    pub author: Option<String>,
+    /// Publisher, if known.
+    pub publisher: Option<String>,
+    /// Date, human form, if known.
+    pub date: Option<String>,
+    /// Original URL.
+    pub url: Option<String>,
+    /// Archivist's note.
+    pub note: Option<String>,
+    /// Passages.
+    pub passages: Vec<PassageView>,
+}
+
+/// One passage on a source page.
+#[derive(Debug, Clone, Serialize)]
+pub struct PassageView {
+    /// Number.
+    pub n: u32,
+    /// Heading level, if the passage is a heading.
+    pub heading: Option<u8>,
+    /// Whether it is a block quote.
+    pub quote: bool,
+    /// Escaped text with mentions linked (trusted HTML).
+    pub html: String,
+    /// Entities citing it.
+    pub cited_by: Vec<EntityLink>,
+    /// Entities it mentions.
+    pub mentions: Vec<EntityLink>,
+}
+
+/// Root of `index.html` (home).
+#[derive(Debug, Clone, Serialize)]
+pub struct HomePageView {
+    /// Site values.
+    pub site: SiteView,
+    /// Page metadata.
+    pub meta: PageMeta,
+    /// Home contents.
+    pub home: HomeView,
+}
+
+/// Home page contents.
+#[derive(Debug, Clone, Serialize)]
+pub struct HomeView {
+    /// Rendered `content/index.md` body.
+    pub body_html: String,
+    /// Counts.
+    pub counts: Counts,
+    /// Sources.
+    pub sources: Vec<SourceLink>,
+}
+
+/// Wiki-wide counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Counts {
+    /// Entities.
+    pub entities: usize,
+    /// Sources.
+    pub sources: usize,
+    /// Passages in all sources.
+    pub passages: usize,
+    /// Verified citations.
+    pub citations: usize,
+    /// Distinct passages cited.
+    pub cited_passages: usize,
+}
+
+/// Link to a source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceLink {
+    /// URL.
+    pub url: String,
+    /// Title.
+    pub title: String,
+    /// "Author, Publisher, date" with what is known.
+    pub byline: String,
+}
+
+/// Root of `list.html` (kind indexes, tag pages, the tag list, the source list).
+#[derive(Debug, Clone, Serialize)]
+pub struct ListPageView {
+    /// Site values.
+    pub site: SiteView,
+    /// Page metadata.
+    pub meta: PageMeta,
+    /// The list.
+    pub list: ListView,
+}
+
+/// A list of links with summaries, grouped A–Z.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListView {
+    /// Heading.
+    pub heading: String,
+    /// Intro sentence.
+    pub intro: String,
+    /// Letters present, for the A–Z bar.
+    pub letters: Vec<String>,
+    /// Entries, sorted.
+    pub entries: Vec<ListEntry>,
+}
+
+/// One entry of a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListEntry {
+    /// URL.
+    pub url: String,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: String,
+    /// Initial letter (A–Z, or `#`).
+    pub letter: String,
+}
+
+/// Root of `redirect.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RedirectPageView {
+    /// Site values.
+    pub site: SiteView,
+    /// The redirect.
+    pub redirect: RedirectView,
+}
+
+/// An alias redirect.
+#[derive(Debug, Clone, Serialize)]
+pub struct RedirectView {
+    /// The alias.
+    pub alias: String,
+    /// Target title.
+    pub title: String,
+    /// Target URL.
+    pub url: String,
+    /// Target canonical URL.
+    pub canonical: String,
+}
+
+/// Root of `404.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotFoundPageView {
+    /// Site values.
+    pub site: SiteView,
+    /// Page metadata.
+    pub meta: PageMeta,
+}

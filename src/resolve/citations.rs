@@ -1,0 +1,173 @@
+//! Citation proofs: every `[cites.<key>]` quote must occur in its passage.
+//!
+//! Comparison is on [`quote_norm`](crate::text::quote_norm)ed text: whitespace, quote style and
+//! dash variants are forgiven, nothing else. The match is mapped back to the passage's original
+//! text so the source page can highlight the exact words.
+
+use crate::diag::Diagnostic;
+use crate::load::{CiteDecl, EntityPage, Source};
+use crate::text::{did_you_mean, quote_norm, quote_norm_mapped};
+
+/// A source's passages, normalised once for quote search.
+#[derive(Debug, Clone)]
+pub struct NormSource {
+    /// Per passage: normalised text and the byte map back to the original.
+    pub passages: Vec<(String, Vec<usize>)>,
+}
+
+impl NormSource {
+    /// Normalises every passage of `s`.
+    pub fn new(s: &Source) -> NormSource {
+        NormSource {
+            passages: s
+                .passages
+                .iter()
+                .map(|p| quote_norm_mapped(&p.text))
+                .collect(),
+        }
+    }
+
+    /// Byte range in passage `i`'s original text where `q` (normalised) occurs.
+    fn find(&self, i: usize, q: &str) -> Option<(usize, usize)> {
+        let (text, map) = &self.passages[i];
+        let at = text.find(q)?;
+        Some((map[at], map[at + q.len()]))
+    }
+}
+
+/// A verified citation.
+#[derive(Debug, Clone)]
+pub struct Citation {
+    /// Key on the citing page.
+    pub key: String,
+    /// Index of the source.
+    pub source: usize,
+    /// Passage number.
+    pub passage: u32,
+    /// The quote as the editor wrote it.
+    pub quote: String,
+    /// Byte range of the quoted words in the passage's text.
+    pub range: (usize, usize),
+    /// Editor's note.
+    pub note: Option<String>,
+}
+
+/// Verifies one citation, returning it or a diagnostic.
+pub fn verify(
+    e: &EntityPage,
+    c: &CiteDecl,
+    sources: &[Source],
+    norm: &[NormSource],
+) -> Result<Citation, Diagnostic> {
+    let quote_at = e.locate(&["cites", &c.key, "quote"]);
+    let Some(si) = sources.iter().position(|s| s.id == c.source) else {
+        let hint = did_you_mean(&c.source, sources.iter().map(|s| s.id.as_str()))
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| {
+                "sources are the files under content/sources/, named by their file stem".into()
+            });
+        return Err(e
+            .file
+            .error(
+                "unknown-source",
+                e.locate(&["cites", &c.key, "source"]),
+                format!("citation `{}` names unknown source `{}`", c.key, c.source),
+            )
+            .hint(hint));
+    };
+    let src = &sources[si];
+    let ns = &norm[si];
+    let q = quote_norm(&c.quote);
+    let hits: Vec<usize> = (0..ns.passages.len())
+        .filter(|&i| ns.passages[i].0.contains(&q))
+        .collect();
+    let ok = |i: usize| {
+        let range = ns.find(i, &q).expect("hit");
+        Citation {
+            key: c.key.clone(),
+            source: si,
+            passage: src.passages[i].n,
+            quote: c.quote.clone(),
+            range,
+            note: c.note.clone(),
+        }
+    };
+    let list = |v: &[usize]| {
+        v.iter()
+            .map(|i| (i + 1).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match c.passage {
+        Some(n) if n as usize > src.passages.len() || n == 0 => Err(e
+            .file
+            .error(
+                "passage-out-of-range",
+                e.locate(&["cites", &c.key, "passage"]),
+                format!(
+                    "source `{}` has {} passages; there is no passage {n}",
+                    src.id,
+                    src.passages.len()
+                ),
+            )
+            .hint(if hits.len() == 1 {
+                format!("the quote is in passage {}", hits[0] + 1)
+            } else {
+                "check the passage number on the source page".into()
+            })),
+        Some(n) if hits.contains(&(n as usize - 1)) => Ok(ok(n as usize - 1)),
+        Some(n) if !hits.is_empty() => Err(e
+            .file
+            .error(
+                "quote-in-other-passage",
+                quote_at,
+                format!(
+                    "quote of citation `{}` is not in passage {n} of `{}`; it occurs in passage {}",
+                    c.key,
+                    src.id,
+                    list(&hits)
+                ),
+            )
+            .hint(format!(
+                "set `passage = {}` (or remove `passage` to let refwiki find it)",
+                hits[0] + 1
+            ))),
+        None if hits.len() == 1 => Ok(ok(hits[0])),
+        None if hits.len() > 1 => Err(e
+            .file
+            .error(
+                "ambiguous-quote",
+                quote_at,
+                format!(
+                    "quote of citation `{}` occurs in passages {} of `{}`",
+                    c.key,
+                    list(&hits),
+                    src.id
+                ),
+            )
+            .hint("add `passage = N` to say which one, or quote more words")),
+        _ => Err(e
+            .file
+            .error(
+                "quote-not-found",
+                quote_at,
+                format!(
+                    "quote of citation `{}` does not occur in `{}`",
+                    c.key, src.id
+                ),
+            )
+            .hint(near_miss(&q, ns))),
+    }
+}
+
+/// A hint for a quote not found: the passage holding the longest run of its opening words.
+fn near_miss(q: &str, ns: &NormSource) -> String {
+    let words: Vec<&str> = q.split(' ').collect();
+    for n in (3..=words.len().min(8)).rev() {
+        let head = words[..n].join(" ");
+        if let Some(i) = ns.passages.iter().position(|(t, _)| t.contains(&head)) {
+            return format!("its first {n} words occur in passage {}; compare the rest letter by letter (only whitespace, quote style and dashes are forgiven)", i + 1);
+        }
+    }
+    "copy the words exactly from the source page; only whitespace, quote style and dashes are forgiven".into()
+}

@@ -1,0 +1,77 @@
+//! Mentions: every occurrence of an entity's title or alias in a source passage.
+//!
+//! One Aho-Corasick automaton over all names (leftmost-longest, so "Katiba Macina" wins over
+//! "Macina"), matched on diacritic- and apostrophe-folded text that keeps case (so the alias
+//! `IS` does not match the word "is"), accepted only at word boundaries.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use crate::load::{EntityPage, Passage};
+use crate::text::fold_keep_case_mapped;
+
+/// One mention in a passage: byte range in the passage's original text and the entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mention {
+    /// Start byte in the passage text.
+    pub start: usize,
+    /// End byte.
+    pub end: usize,
+    /// Entity id.
+    pub entity: usize,
+}
+
+/// The compiled matcher.
+pub struct Matcher {
+    ac: Option<AhoCorasick>,
+    owners: Vec<usize>,
+}
+
+impl Matcher {
+    /// Builds the automaton over every title and alias (names shorter than 2 characters are
+    /// skipped; the first entity claiming a pattern owns it).
+    pub fn new(entities: &[&EntityPage]) -> Matcher {
+        let mut pats: Vec<(String, usize)> = Vec::new();
+        for (id, e) in entities.iter().enumerate() {
+            for name in std::iter::once(&e.title).chain(e.aliases.iter().map(|(a, _)| a)) {
+                let (f, _) = fold_keep_case_mapped(name);
+                if f.chars().count() >= 2 {
+                    pats.push((f, id));
+                }
+            }
+        }
+        pats.sort();
+        pats.dedup_by(|a, b| a.0 == b.0);
+        let owners = pats.iter().map(|p| p.1).collect();
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(pats.iter().map(|p| p.0.as_str()))
+            .ok();
+        Matcher { ac, owners }
+    }
+
+    /// The mentions in one passage, in order.
+    pub fn find(&self, p: &Passage) -> Vec<Mention> {
+        let Some(ac) = &self.ac else {
+            return Vec::new();
+        };
+        let (folded, map) = fold_keep_case_mapped(&p.text);
+        let text = p.text.as_str();
+        let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        // Boundaries are checked in the original text, so "JNIM’s" mentions JNIM even though
+        // folding removed the apostrophe.
+        ac.find_iter(&folded)
+            .filter_map(|m| {
+                let start = map[m.start()];
+                let last = map[m.end() - 1];
+                let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
+                let ok = !is_word(text[..start].chars().next_back())
+                    && !is_word(text[end..].chars().next());
+                ok.then(|| Mention {
+                    start,
+                    end,
+                    entity: self.owners[m.pattern().as_usize()],
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,654 @@
+//! Stage 2, **resolve**: [`Corpus`] → [`Wiki`]. Pure and total: it never fails and never does
+//! IO; every content problem becomes a [`Diagnostic`] and resolution goes on, so one run
+//! reports everything.
+//!
+//! Order of passes: drop duplicate slugs → name index → scan bodies (in parallel) → citations
+//! (in parallel) → wikilinks and `.md` links → relations and their inverses → backlinks →
+//! mentions (in parallel, one automaton) → warnings (uncited entities, unused citations,
+//! orphans, uncited sources). Each pass reads what earlier passes built; none mutates an
+//! earlier pass's output.
+
+pub mod citations;
+pub mod index;
+pub mod mentions;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::date::PartialDate;
+use crate::diag::Diagnostic;
+use crate::load::{Corpus, EntityPage, HomePage, Source};
+use crate::markdown::{self, Item};
+use crate::text::slugify;
+
+pub use citations::Citation;
+pub use index::{Lookup, NameIndex};
+pub use mentions::Mention;
+
+/// The resolved wiki: everything the renderer needs, with every cross-reference an index.
+#[derive(Debug, Clone)]
+pub struct Wiki {
+    /// Configuration.
+    pub config: Config,
+    /// Home page.
+    pub home: Option<HomePage>,
+    /// Sources, sorted by id.
+    pub sources: Vec<ResolvedSource>,
+    /// Entities, sorted by path.
+    pub entities: Vec<ResolvedEntity>,
+    /// Name index.
+    pub names: NameIndex,
+    /// Alias redirects: (kind folder, alias slug, entity).
+    pub redirects: Vec<(String, String, usize)>,
+    /// Tag → entities (sorted by title).
+    pub tags: BTreeMap<String, Vec<usize>>,
+}
+
+/// A source with what points into it.
+#[derive(Debug, Clone)]
+pub struct ResolvedSource {
+    /// The loaded source.
+    pub source: Source,
+    /// Per passage (index n-1): entities citing it (sorted, unique).
+    pub cited_by: Vec<Vec<usize>>,
+    /// Per passage: citations into it, as (entity, citation index in that entity).
+    pub citations: Vec<Vec<(usize, usize)>>,
+    /// Per passage: mentions.
+    pub mentions: Vec<Vec<Mention>>,
+}
+
+/// An entity with its resolved citations, relations and back-references.
+#[derive(Debug, Clone)]
+pub struct ResolvedEntity {
+    /// The loaded page.
+    pub page: EntityPage,
+    /// URL path below the base, e.g. `people/iyad-ag-ghaly/`.
+    pub path: String,
+    /// Verified citations, numbered in order of first use (body, then facts and relations).
+    pub citations: Vec<Citation>,
+    /// Citation key → index into `citations`.
+    pub cite_index: BTreeMap<String, usize>,
+    /// Relations from this entity's point of view (declared here or inverted from elsewhere).
+    pub relations: Vec<Relation>,
+    /// Entities whose body links here (sorted by title).
+    pub backlinks: Vec<usize>,
+    /// Passages (source, n) mentioning this entity.
+    pub mentioned_in: Vec<(usize, u32)>,
+    /// Of those, the ones this entity does not cite.
+    pub mentioned_not_cited: Vec<(usize, u32)>,
+    /// Entities this body links to.
+    pub links_to: BTreeSet<usize>,
+    /// Heading ids of the body.
+    pub headings: BTreeSet<String>,
+}
+
+/// One relation as seen from one entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    /// Relation type name as seen from this side (`led_by`).
+    pub rtype: String,
+    /// The other entity.
+    pub other: usize,
+    /// Start.
+    pub since: Option<PartialDate>,
+    /// End.
+    pub until: Option<PartialDate>,
+    /// Role.
+    pub role: Option<String>,
+    /// Citation: (declaring entity, citation index there).
+    pub cite: Option<(usize, usize)>,
+    /// Whether this side declared it (false = generated inverse).
+    pub declared: bool,
+}
+
+impl Wiki {
+    /// The entity a wikilink target names, if exactly one.
+    pub fn lookup(&self, target: &str) -> Option<usize> {
+        match self.names.lookup(target) {
+            Lookup::Found(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Entity ids sorted by title (case- and accent-folded), then path.
+    pub fn by_title(&self, ids: impl IntoIterator<Item = usize>) -> Vec<usize> {
+        let mut v: Vec<usize> = ids.into_iter().collect();
+        v.sort_by_cached_key(|&i| {
+            (
+                crate::text::fold(&self.entities[i].page.title),
+                self.entities[i].path.clone(),
+            )
+        });
+        v.dedup();
+        v
+    }
+}
+
+/// Resolves a corpus.
+pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let Corpus {
+        config,
+        home,
+        sources,
+        entities,
+    } = corpus;
+    let folder = |kind: &str| {
+        config
+            .kinds
+            .get(kind)
+            .map_or_else(|| kind.to_string(), |k| k.folder.clone())
+    };
+    let entities = index::dedupe_slugs(entities, folder, &mut diags);
+    let names = NameIndex::build(&entities, &mut diags);
+
+    // Scan bodies and verify citations, in parallel.
+    let norm: Vec<citations::NormSource> =
+        sources.par_iter().map(citations::NormSource::new).collect();
+    let scanned: Vec<(Vec<Item>, Vec<Citation>, Vec<Diagnostic>)> = entities
+        .par_iter()
+        .map(|e| {
+            let items = markdown::scan(e.body());
+            let mut d = Vec::new();
+            let mut cites = Vec::new();
+            for c in &e.cites {
+                match citations::verify(e, c, &sources, &norm) {
+                    Ok(c) => cites.push(c),
+                    Err(x) => d.push(x),
+                }
+            }
+            (items, cites, d)
+        })
+        .collect();
+
+    let mut resolved: Vec<ResolvedEntity> = Vec::with_capacity(entities.len());
+    let mut all_items = Vec::with_capacity(entities.len());
+    for (e, (items, cites, d)) in entities.into_iter().zip(scanned) {
+        diags.extend(d);
+        let headings = items
+            .iter()
+            .filter_map(|i| {
+                if let Item::Heading { id, .. } = i {
+                    Some(id.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let path = format!("{}/{}/", folder(&e.kind), e.slug);
+        all_items.push(items);
+        // Number citations: first use in the body, then facts, relations, then the rest.
+        let mut order: Vec<String> = Vec::new();
+        let push = |k: &str, order: &mut Vec<String>| {
+            if !order.iter().any(|o| o == k) {
+                order.push(k.to_string());
+            }
+        };
+        for it in all_items.last().expect("pushed") {
+            if let Item::Cite { key, .. } = it {
+                push(key, &mut order);
+            }
+        }
+        for f in &e.facts {
+            if let Some(c) = &f.cite {
+                push(c, &mut order);
+            }
+        }
+        for r in &e.relations {
+            if let Some(c) = &r.cite {
+                push(c, &mut order);
+            }
+        }
+        for c in &e.cites {
+            push(&c.key, &mut order);
+        }
+        let mut by_key: BTreeMap<String, Citation> =
+            cites.into_iter().map(|c| (c.key.clone(), c)).collect();
+        let citations: Vec<Citation> = order.iter().filter_map(|k| by_key.remove(k)).collect();
+        let cite_index = citations
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.key.clone(), i))
+            .collect();
+        resolved.push(ResolvedEntity {
+            page: e,
+            path,
+            citations,
+            cite_index,
+            relations: Vec::new(),
+            backlinks: Vec::new(),
+            mentioned_in: Vec::new(),
+            mentioned_not_cited: Vec::new(),
+            links_to: BTreeSet::new(),
+            headings,
+        });
+    }
+
+    // Body links and citation references.
+    let mut used_keys: Vec<BTreeSet<String>> = vec![BTreeSet::new(); resolved.len()];
+    for (id, items) in all_items.iter().enumerate() {
+        let e = &resolved[id];
+        let at = |start: usize| e.page.body_offset + start;
+        let declared: BTreeSet<&str> = e.page.cites.iter().map(|c| c.key.as_str()).collect();
+        let mut links = BTreeSet::new();
+        for it in items {
+            match it {
+                Item::WikiLink { target, section, start } => match names.lookup(target) {
+                    Lookup::Found(t) => {
+                        links.insert(t);
+                        if let Some(s) = section {
+                            if !resolved[t].headings.contains(&slugify(s)) {
+                                diags.push(e.page.file.error("broken-anchor", at(*start), format!("`{}` has no section `{s}`", resolved[t].page.title)).hint(section_hint(&resolved[t])));
+                            }
+                        }
+                    }
+                    Lookup::Ambiguous(c) => diags.push(ambiguous(e, at(*start), target, &c, &resolved)),
+                    Lookup::Missing(near) => diags.push(broken(e, at(*start), target, near, &names, &resolved)),
+                },
+                Item::MdLink { stem, section, start } => match names.by_slug.get(&slugify(stem)) {
+                    Some(&t) => {
+                        links.insert(t);
+                        if let Some(s) = section {
+                            if !resolved[t].headings.contains(&slugify(s)) {
+                                diags.push(e.page.file.error("broken-anchor", at(*start), format!("`{}` has no section `{s}`", resolved[t].page.title)).hint(section_hint(&resolved[t])));
+                            }
+                        }
+                    }
+                    None => diags.push(e.page.file.error("broken-link", at(*start), format!("link to `{stem}.md`, but no page has that file name")).hint("link to an existing page's file, or use a wikilink `[[Title]]`")),
+                },
+                Item::Cite { key, start } => {
+                    if declared.contains(key.as_str()) {
+                        used_keys[id].insert(key.clone());
+                    } else {
+                        let hint = crate::text::did_you_mean(key, declared.iter().copied())
+                            .map(|s| format!("did you mean `[^{s}]`?"))
+                            .unwrap_or_else(|| format!("add `[cites.{key}]` with `source` and `quote` to the front matter"));
+                        diags.push(e.page.file.error("dangling-citation", at(*start), format!("`[^{key}]` refers to no citation in the front matter")).hint(hint));
+                    }
+                }
+                Item::FootnoteDef { start } => diags.push(e.page.file.error("footnote-definition", at(*start), "footnote definitions are not allowed in the body").hint("declare citations under `[cites.<key>]` in the front matter; the body only references them with `[^key]`")),
+                Item::RawHtml { start } => diags.push(e.page.file.error("raw-html", at(*start), "raw HTML is not allowed in pages").hint("use Markdown; raw HTML is published as plain text")),
+                Item::UnsafeUrl { url, start } => diags.push(e.page.file.error("unsafe-url", at(*start), format!("link URL `{}` uses a scheme that is not allowed", url.chars().take(60).collect::<String>())).hint("links may be relative, or use http, https or mailto")),
+                Item::Heading { .. } => {}
+            }
+        }
+        links.remove(&id);
+        resolved[id].links_to = links;
+    }
+
+    // The home page: its links must resolve too (it has no citations).
+    if let Some(h) = &home {
+        for it in markdown::scan(h.body()) {
+            let at = h.body_offset;
+            match it {
+                Item::WikiLink { target, start, .. } => match names.lookup(&target) {
+                    Lookup::Found(_) => {}
+                    Lookup::Ambiguous(_) => diags.push(
+                        h.file
+                            .error(
+                                "ambiguous-link",
+                                at + start,
+                                format!("`{target}` names more than one entity"),
+                            )
+                            .hint("link by slug instead"),
+                    ),
+                    Lookup::Missing(_) => diags.push(
+                        h.file
+                            .error(
+                                "broken-link",
+                                at + start,
+                                format!("`{target}` resolves to no entity"),
+                            )
+                            .hint("link to an existing title, alias or slug"),
+                    ),
+                },
+                Item::MdLink { stem, start, .. }
+                    if !names.by_slug.contains_key(&slugify(&stem)) =>
+                {
+                    diags.push(h.file.error(
+                        "broken-link",
+                        at + start,
+                        format!("link to `{stem}.md`, but no page has that file name"),
+                    ))
+                }
+                Item::RawHtml { start } => diags.push(
+                    h.file
+                        .error("raw-html", at + start, "raw HTML is not allowed in pages")
+                        .hint("use Markdown; raw HTML is published as plain text"),
+                ),
+                Item::UnsafeUrl { url, start } => diags.push(h.file.error(
+                    "unsafe-url",
+                    at + start,
+                    format!("link URL `{url}` uses a scheme that is not allowed"),
+                )),
+                Item::Cite { key, start } => diags.push(h.file.error(
+                    "dangling-citation",
+                    at + start,
+                    format!("`[^{key}]`: the home page has no citations"),
+                )),
+                _ => {}
+            }
+        }
+    }
+
+    // Facts' and relations' citation keys.
+    for (id, e) in resolved.iter().enumerate() {
+        let declared: BTreeSet<&str> = e.page.cites.iter().map(|c| c.key.as_str()).collect();
+        let keys = e
+            .page
+            .facts
+            .iter()
+            .filter_map(|f| f.cite.as_ref().map(|c| (c, f.offset)))
+            .chain(
+                e.page
+                    .relations
+                    .iter()
+                    .filter_map(|r| r.cite.as_ref().map(|c| (c, r.offset))),
+            );
+        for (key, off) in keys {
+            if declared.contains(key.as_str()) {
+                used_keys[id].insert(key.clone());
+            } else {
+                let hint = crate::text::did_you_mean(key, declared.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| format!("add `[cites.{key}]` to the front matter"));
+                diags.push(
+                    e.page
+                        .file
+                        .error(
+                            "dangling-citation",
+                            off,
+                            format!("`cite = \"{key}\"` refers to no citation in the front matter"),
+                        )
+                        .hint(hint),
+                );
+            }
+        }
+    }
+
+    // Relations and their inverses.
+    let mut rels: Vec<Vec<Relation>> = vec![Vec::new(); resolved.len()];
+    for (id, e) in resolved.iter().enumerate() {
+        for r in &e.page.relations {
+            let Some(rt) = config.relations.get(&r.rtype) else {
+                continue;
+            };
+            let other = match names.lookup(&r.to) {
+                Lookup::Found(t) => t,
+                Lookup::Ambiguous(c) => {
+                    diags.push(ambiguous(e, r.offset, &r.to, &c, &resolved));
+                    continue;
+                }
+                Lookup::Missing(near) => {
+                    let mut d = broken(e, r.offset, &r.to, near, &names, &resolved);
+                    d.code = "broken-relation";
+                    diags.push(d);
+                    continue;
+                }
+            };
+            if other == id {
+                diags.push(
+                    e.page
+                        .file
+                        .error(
+                            "self-relation",
+                            r.offset,
+                            format!("`{}` relates the page to itself", r.rtype),
+                        )
+                        .hint("a relation needs another entity"),
+                );
+                continue;
+            }
+            let cite = r
+                .cite
+                .as_ref()
+                .and_then(|k| e.cite_index.get(k))
+                .map(|&i| (id, i));
+            let rel = Relation {
+                rtype: r.rtype.clone(),
+                other,
+                since: r.since,
+                until: r.until,
+                role: r.role.clone(),
+                cite,
+                declared: true,
+            };
+            let inv = Relation {
+                rtype: rt.inverse.clone(),
+                other: id,
+                declared: false,
+                ..rel.clone()
+            };
+            rels[id].push(rel);
+            rels[other].push(inv);
+        }
+    }
+    for (id, mut list) in rels.into_iter().enumerate() {
+        // Declared before generated, so a relation written on both pages keeps the declared
+        // side's details; then one entry per (type, other).
+        list.sort_by(|a, b| (b.declared, &a.rtype, a.other).cmp(&(a.declared, &b.rtype, b.other)));
+        let mut seen = BTreeSet::new();
+        list.retain(|r| seen.insert((r.rtype.clone(), r.other)));
+        let labels = |r: &Relation| {
+            config
+                .relations
+                .get(&r.rtype)
+                .map_or(r.rtype.clone(), |t| t.label.clone())
+        };
+        list.sort_by_cached_key(|r| (labels(r), crate::text::fold(&resolved[r.other].page.title)));
+        resolved[id].relations = list;
+    }
+
+    // Backlinks.
+    let mut back: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); resolved.len()];
+    for (id, e) in resolved.iter().enumerate() {
+        for &t in &e.links_to {
+            back[t].insert(id);
+        }
+    }
+
+    // Mentions, one automaton, passages in parallel.
+    let pages: Vec<&EntityPage> = resolved.iter().map(|e| &e.page).collect();
+    let matcher = mentions::Matcher::new(&pages);
+    let mentions: Vec<Vec<Vec<Mention>>> = sources
+        .par_iter()
+        .map(|s| s.passages.iter().map(|p| matcher.find(p)).collect())
+        .collect();
+
+    let mut rsources: Vec<ResolvedSource> = sources
+        .into_iter()
+        .zip(mentions)
+        .map(|(s, m)| {
+            let n = s.passages.len();
+            ResolvedSource {
+                source: s,
+                cited_by: vec![Vec::new(); n],
+                citations: vec![Vec::new(); n],
+                mentions: m,
+            }
+        })
+        .collect();
+    for (id, e) in resolved.iter().enumerate() {
+        for (ci, c) in e.citations.iter().enumerate() {
+            let p = c.passage as usize - 1;
+            rsources[c.source].citations[p].push((id, ci));
+            if !rsources[c.source].cited_by[p].contains(&id) {
+                rsources[c.source].cited_by[p].push(id);
+            }
+        }
+    }
+    let mut mentioned: Vec<BTreeSet<(usize, u32)>> = vec![BTreeSet::new(); resolved.len()];
+    for (si, s) in rsources.iter().enumerate() {
+        for (pi, ms) in s.mentions.iter().enumerate() {
+            for m in ms {
+                mentioned[m.entity].insert((si, pi as u32 + 1));
+            }
+        }
+    }
+    let titles: Vec<String> = resolved
+        .iter()
+        .map(|e| crate::text::fold(&e.page.title))
+        .collect();
+    for (id, e) in resolved.iter_mut().enumerate() {
+        let mut b: Vec<usize> = back[id].iter().copied().collect();
+        b.sort_by(|x, y| titles[*x].cmp(&titles[*y]).then(x.cmp(y)));
+        e.backlinks = b;
+        let cited: BTreeSet<(usize, u32)> =
+            e.citations.iter().map(|c| (c.source, c.passage)).collect();
+        e.mentioned_in = mentioned[id].iter().copied().collect();
+        e.mentioned_not_cited = mentioned[id]
+            .iter()
+            .filter(|p| !cited.contains(p))
+            .copied()
+            .collect();
+    }
+    for s in &mut rsources {
+        for v in &mut s.cited_by {
+            v.sort_by(|x, y| titles[*x].cmp(&titles[*y]).then(x.cmp(y)));
+        }
+    }
+
+    // Warnings.
+    for (id, e) in resolved.iter().enumerate() {
+        let title_at = e.page.locate(&["title"]);
+        if e.page.cites.is_empty() {
+            diags.push(e.page.file.warning("no-citation", title_at, format!("`{}` cites no source", e.page.title)).hint("add a `[cites.<key>]` with a quote and cite it from the body with `[^key]`"));
+        }
+        for c in &e.page.cites {
+            if !used_keys[id].contains(&c.key) {
+                diags.push(e.page.file.warning("unused-citation", c.offset, format!("citation `{}` is never used", c.key)).hint(format!("reference it with `[^{}]` in the body or `cite = \"{}\"` on a fact or relation, or remove it", c.key, c.key)));
+            }
+        }
+        if e.backlinks.is_empty() && e.relations.is_empty() {
+            diags.push(
+                e.page
+                    .file
+                    .warning(
+                        "orphan-entity",
+                        title_at,
+                        format!("nothing links to `{}`", e.page.title),
+                    )
+                    .hint(format!(
+                        "link it from a related page with `[[{}]]`, or add a relation",
+                        e.page.title
+                    )),
+            );
+        }
+    }
+    for s in &rsources {
+        if s.cited_by.iter().all(Vec::is_empty) {
+            diags.push(
+                s.source
+                    .file
+                    .warning(
+                        "uncited-source",
+                        0,
+                        format!("source `{}` is never cited", s.source.id),
+                    )
+                    .hint("cite one of its passages from an entity page, or remove the source"),
+            );
+        }
+    }
+
+    // Alias redirects and tags.
+    let mut taken: BTreeSet<(String, String)> = resolved
+        .iter()
+        .map(|e| (folder(&e.page.kind), e.page.slug.clone()))
+        .collect();
+    let mut redirects = Vec::new();
+    for (id, e) in resolved.iter().enumerate() {
+        for (a, _) in &e.page.aliases {
+            let key = (folder(&e.page.kind), slugify(a));
+            if taken.insert(key.clone()) {
+                redirects.push((key.0, key.1, id));
+            }
+        }
+    }
+    redirects.sort();
+    let mut tags: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (id, e) in resolved.iter().enumerate() {
+        for t in &e.page.tags {
+            tags.entry(t.clone()).or_default().push(id);
+        }
+    }
+    for v in tags.values_mut() {
+        v.sort_by(|x, y| titles[*x].cmp(&titles[*y]).then(x.cmp(y)));
+        v.dedup();
+    }
+
+    let wiki = Wiki {
+        config,
+        home,
+        sources: rsources,
+        entities: resolved,
+        names,
+        redirects,
+        tags,
+    };
+    (wiki, diags)
+}
+
+fn section_hint(t: &ResolvedEntity) -> String {
+    if t.headings.is_empty() {
+        format!(
+            "`{}` has no sections; link to the page without `#…`",
+            t.page.title
+        )
+    } else {
+        format!(
+            "sections: {}",
+            t.headings.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
+fn ambiguous(
+    e: &ResolvedEntity,
+    at: usize,
+    target: &str,
+    cands: &[usize],
+    all: &[ResolvedEntity],
+) -> Diagnostic {
+    let list: Vec<String> = cands
+        .iter()
+        .map(|&c| format!("`{}` ({})", all[c].page.title, all[c].page.slug))
+        .collect();
+    e.page
+        .file
+        .error(
+            "ambiguous-link",
+            at,
+            format!("`{target}` names more than one entity: {}", list.join(", ")),
+        )
+        .hint("link by slug instead, e.g. `[[slug|shown text]]`")
+}
+
+fn broken(
+    e: &ResolvedEntity,
+    at: usize,
+    target: &str,
+    near: Option<String>,
+    names: &NameIndex,
+    all: &[ResolvedEntity],
+) -> Diagnostic {
+    let hint = near
+        .and_then(|n| {
+            names.by_name.get(&n).and_then(|v| v.first()).map(|&id| {
+                format!(
+                    "did you mean `{}` ({})?",
+                    all[id].page.title, all[id].page.slug
+                )
+            })
+        })
+        .unwrap_or_else(|| "create the page, or link to an existing title, alias or slug".into());
+    e.page
+        .file
+        .error(
+            "broken-link",
+            at,
+            format!("`{target}` resolves to no entity"),
+        )
+        .hint(hint)
+}

@@ -1,0 +1,289 @@
+//! Text normalisation shared by every stage: name folding (for slugs, aliases and wikilink
+//! targets), quote normalisation (for citation proofs), slugs, and byte-offset → line:column
+//! mapping.
+//!
+//! Everything here is pure and total: any `&str` in, a value out, no panics. The two
+//! normalisations are deliberately different. *Folding* is generous because it decides whether
+//! two spellings name the same entity (`Keïta` = `keita`, `Jama'at` = `Jamaat`). *Quote
+//! normalisation* is strict because it decides whether a source really says something: it only
+//! forgives whitespace, typographic quotes and apostrophes, and dash variants.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Is `c` an apostrophe-like character that folding removes?
+fn is_apostrophe(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '\u{2018}'
+            | '\u{2019}'
+            | '\u{201B}'
+            | '\u{02BC}'
+            | '\u{02BB}'
+            | '`'
+            | '\u{00B4}'
+            | '\u{2032}'
+    )
+}
+
+/// Is `c` a hyphen or dash (or underscore) that folding turns into a space?
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '_' | '\u{2010}'..='\u{2015}' | '\u{2212}')
+}
+
+/// Folds a name for comparison: NFKD, combining marks dropped, lowercase, apostrophes removed,
+/// hyphens and underscores as spaces, runs of whitespace collapsed, trimmed.
+///
+/// `fold("Jama’at Nusrat al-Islam")` = `fold("jamaat nusrat al islam")`.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfkd() {
+        if unicode_normalization::char::is_combining_mark(c) || is_apostrophe(c) {
+            continue;
+        }
+        if c.is_whitespace() || is_dash(c) {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Like [`fold`] but keeps case: used by mention matching, where `IS` (Islamic State) must not
+/// match the English word "is". Returns the folded text and, for every byte of it, the byte
+/// offset in `s` of the character it came from (plus one final entry for the end).
+pub fn fold_keep_case_mapped(s: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(s.len());
+    let mut map = Vec::with_capacity(s.len() + 1);
+    let mut pending_space: Option<usize> = None;
+    for (i, ch) in s.char_indices() {
+        for c in std::iter::once(ch).nfkd() {
+            if unicode_normalization::char::is_combining_mark(c) || is_apostrophe(c) {
+                continue;
+            }
+            if c.is_whitespace() || is_dash(c) {
+                if !out.is_empty() && pending_space.is_none() {
+                    pending_space = Some(i);
+                }
+                continue;
+            }
+            if let Some(at) = pending_space.take() {
+                out.push(' ');
+                map.push(at);
+            }
+            let start = out.len();
+            out.push(c);
+            map.extend(std::iter::repeat_n(i, out.len() - start));
+        }
+    }
+    map.push(s.len());
+    (out, map)
+}
+
+/// Normalises text for quote comparison: typographic double quotes → `"`, apostrophes and single
+/// quotes → `'`, dashes → `-`, whitespace runs → one space, trimmed. Nothing else changes.
+pub fn quote_norm(s: &str) -> String {
+    quote_norm_mapped(s).0
+}
+
+/// [`quote_norm`] plus, for each output byte, the byte offset in `s` it came from (and a final
+/// entry for the end), so a match can be mapped back to the original text for highlighting.
+pub fn quote_norm_mapped(s: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(s.len());
+    let mut map = Vec::with_capacity(s.len() + 1);
+    let mut pending_space: Option<usize> = None;
+    for (i, c) in s.char_indices() {
+        if c.is_whitespace() {
+            if !out.is_empty() && pending_space.is_none() {
+                pending_space = Some(i);
+            }
+            continue;
+        }
+        if let Some(at) = pending_space.take() {
+            out.push(' ');
+            map.push(at);
+        }
+        let c = match c {
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{00AB}' | '\u{00BB}' => '"',
+            c if is_apostrophe(c) || c == '\u{201A}' => '\'',
+            '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+            c => c,
+        };
+        let start = out.len();
+        out.push(c);
+        map.extend(std::iter::repeat_n(i, out.len() - start));
+    }
+    map.push(s.len());
+    (out, map)
+}
+
+/// Turns a name into a URL slug: folded, ASCII letters and digits only, other runs as `-`.
+/// Never empty (falls back to `page`). Idempotent: `slugify(slugify(x)) == slugify(x)`.
+pub fn slugify(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in fold(s).chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() {
+        out.push_str("page");
+    }
+    out
+}
+
+/// Maps byte offsets of one file to 1-based line and column (columns count characters).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes `text`. A line ends at `\n`, or at a lone `\r` (old Mac files).
+    pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        LineIndex { starts }
+    }
+
+    /// 1-based `(line, column)` of byte `offset` in `text`.
+    pub fn pos(&self, text: &str, offset: usize) -> (u32, u32) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let col = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
+        (line as u32 + 1, col as u32)
+    }
+
+    /// The text of 1-based line `line`, without its line ending.
+    pub fn line_text<'t>(&self, text: &'t str, line: u32) -> &'t str {
+        let i = (line as usize).saturating_sub(1);
+        let Some(&start) = self.starts.get(i) else {
+            return "";
+        };
+        let end = self.starts.get(i + 1).copied().unwrap_or(text.len());
+        text.get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    }
+}
+
+/// The closest candidate to `word` by Jaro-Winkler similarity, if it is close enough to be
+/// worth a "did you mean" hint.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_equates_spellings() {
+        assert_eq!(fold("Keïta"), fold("KEITA"));
+        assert_eq!(fold("Jama’at Nusrat"), fold("Jamaat  nusrat"));
+        assert_eq!(fold("al-Mourabitoun"), "al mourabitoun");
+        assert_eq!(fold("Bah N’Daw"), "bah ndaw");
+        assert_eq!(fold("Ké-Macina"), "ke macina");
+        assert_ne!(fold("Gao"), fold("Goa"));
+    }
+
+    #[test]
+    fn slugs_are_ascii_and_idempotent() {
+        for s in [
+            "Iyad ag Ghaly",
+            "Côte d'Ivoire",
+            "  --  ",
+            "JNIM–ISGS rivalry",
+            "../../etc",
+            "東京",
+        ] {
+            let once = slugify(s);
+            assert!(
+                once.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{once}"
+            );
+            assert!(!once.is_empty());
+            assert_eq!(slugify(&once), once);
+        }
+        assert_eq!(slugify("Côte d'Ivoire"), "cote-divoire");
+        assert_eq!(slugify("../../etc"), "etc");
+    }
+
+    #[test]
+    fn quote_norm_forgives_only_typography() {
+        assert_eq!(quote_norm("“Hello”  —\n world’s"), "\"Hello\" - world's");
+        assert_ne!(quote_norm("Hello"), quote_norm("hello"));
+        let (n, map) = quote_norm_mapped("a  “b”");
+        assert_eq!(n, "a \"b\"");
+        assert_eq!(map.len(), n.len() + 1);
+        assert_eq!(map[2], 3);
+    }
+
+    #[test]
+    fn mapped_fold_keeps_case_and_maps_back() {
+        let (f, map) = fold_keep_case_mapped("Keïta’s IS");
+        assert_eq!(f, "Keitas IS");
+        assert_eq!(map.len(), f.len() + 1);
+        let is = f.find("IS").unwrap();
+        assert_eq!(&"Keïta’s IS"[map[is]..], "IS");
+    }
+
+    #[test]
+    fn line_index_handles_crlf_and_cr() {
+        let t = "a\r\nbc\rd\ne";
+        let li = LineIndex::new(t);
+        assert_eq!(li.pos(t, 0), (1, 1));
+        assert_eq!(li.pos(t, 4), (2, 2));
+        assert_eq!(li.pos(t, 6), (3, 1));
+        assert_eq!(li.line_text(t, 2), "bc");
+        assert_eq!(li.line_text(t, 9), "");
+    }
+}

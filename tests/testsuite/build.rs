@@ -1,0 +1,189 @@
+//! Whole builds of fixture wikis: rendered HTML snapshots, the export, link integrity,
+//! determinism, and all-or-nothing writes.
+
+use crate::harness::{broken_links, Site};
+
+#[test]
+fn basic_fixture_builds_and_renders() {
+    let site = Site::fixture("fixtures/basic");
+    let run = site.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(
+        "basic_entity_main",
+        site.main_of("public/people/jane-roe/index.html")
+    );
+    insta::assert_snapshot!(
+        "basic_event_main",
+        site.main_of("public/events/beta-meeting/index.html")
+    );
+    insta::assert_snapshot!(
+        "basic_source_main",
+        site.main_of("public/sources/src/index.html")
+    );
+    insta::assert_snapshot!("basic_home_main", site.main_of("public/index.html"));
+    insta::assert_snapshot!("basic_wiki_json", site.read("public/wiki.json"));
+    // Alias redirects: one per alias, pointing at the entity.
+    let r = crate::harness::unescape(&site.read("public/events/reunion-beta/index.html"));
+    assert!(r.contains("url=/events/beta-meeting/"), "{r}");
+    assert!(site.dir.join("public/groups/alpha/index.html").exists());
+    assert!(site.dir.join("public/people/j-roe/index.html").exists());
+    // Kind indexes, tags, 404.
+    for p in [
+        "people/index.html",
+        "groups/index.html",
+        "events/index.html",
+        "places/index.html",
+        "topics/index.html",
+        "tags/meetings/index.html",
+        "tags/index.html",
+        "sources/index.html",
+        "404.html",
+        "style.css",
+    ] {
+        assert!(site.dir.join("public").join(p).exists(), "{p}");
+    }
+    assert_eq!(broken_links(&site, "public", "/"), Vec::<String>::new());
+}
+
+#[test]
+fn inverse_relations_appear_on_both_pages() {
+    let site = Site::fixture("fixtures/basic");
+    assert_eq!(site.run(&["build"]).code, 0);
+    let jane = site.read("public/people/jane-roe/index.html");
+    assert!(jane.contains("participant in</dt><dd><a href=\"&#x2F;events&#x2F;beta-meeting&#x2F;\">Beta Meeting</a> (chair)"), "{jane}");
+    let alpha = site.read("public/groups/alpha-group/index.html");
+    assert!(alpha.contains("led by</dt>"), "{alpha}");
+}
+
+#[test]
+fn shipped_wiki_checks_clean_and_every_link_resolves() {
+    let site = Site::empty("shipped");
+    for dir in ["content", "templates", "theme"] {
+        let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        for e in walkdir::WalkDir::new(&from) {
+            let e = e.unwrap();
+            if e.file_type().is_file() {
+                let rel = e.path().strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+                site.write(&rel.to_string_lossy(), std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    let check = site.run(&["check", "--strict"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    let run = site.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(broken_links(&site, "public", "/"), Vec::<String>::new());
+    let json: serde_json::Value = serde_json::from_str(&site.read("public/wiki.json")).unwrap();
+    let entities = json["entities"].as_array().unwrap();
+    assert!(entities.len() >= 100, "{} entities", entities.len());
+    assert!(entities
+        .iter()
+        .all(|e| !e["citations"].as_array().unwrap().is_empty()));
+    let cites: Vec<&serde_json::Value> = entities
+        .iter()
+        .flat_map(|e| e["citations"].as_array().unwrap())
+        .collect();
+    assert!(cites.len() >= 600, "{} citations", cites.len());
+    let passages: std::collections::BTreeSet<(String, u64)> = cites
+        .iter()
+        .map(|c| {
+            (
+                c["source"].as_str().unwrap().to_string(),
+                c["passage"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(passages.len() >= 200, "{} passages", passages.len());
+    assert_eq!(json["sources"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn build_twice_is_byte_identical_across_thread_counts() {
+    let site = Site::fixture("fixtures/basic");
+    assert_eq!(site.run(&["build"]).code, 0);
+    let first = site.tree("public");
+    std::env::set_var("RAYON_NUM_THREADS", "1");
+    let second_run = std::process::Command::new(env!("CARGO_BIN_EXE_refwiki"))
+        .args([
+            "--root",
+            site.dir.to_str().unwrap(),
+            "build",
+            "--out",
+            "public2",
+        ])
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .unwrap();
+    assert!(second_run.status.success());
+    assert_eq!(first, site.tree("public2"));
+    assert!(!first.is_empty());
+}
+
+#[test]
+fn failed_build_keeps_previous_output() {
+    let site = Site::fixture("fixtures/basic");
+    assert_eq!(site.run(&["build"]).code, 0);
+    let before = site.tree("public");
+    site.write(
+        "content/people/broken.md",
+        "+++\ntitle = \"Broken\"\nkind = \"person\"\n+++\n\n[[Nobody]]\n",
+    );
+    let run = site.run(&["build"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("error[broken-link]"), "{}", run.stderr);
+    assert_eq!(before, site.tree("public"));
+    assert!(!site.dir.join(".public.refwiki-staging").exists());
+}
+
+#[test]
+fn deleted_pages_disappear_from_the_next_build() {
+    let site = Site::fixture("fixtures/basic");
+    assert_eq!(site.run(&["build"]).code, 0);
+    assert!(site
+        .dir
+        .join("public/events/beta-meeting/index.html")
+        .exists());
+    std::fs::remove_file(site.dir.join("content/events/beta-meeting.md")).unwrap();
+    std::fs::write(site.dir.join("content/index.md"), "Home.\n").unwrap();
+    assert_eq!(site.run(&["build"]).code, 0);
+    assert!(!site
+        .dir
+        .join("public/events/beta-meeting/index.html")
+        .exists());
+}
+
+#[test]
+fn refuses_output_folders_that_are_or_contain_the_wiki_or_are_foreign() {
+    let site = Site::fixture("fixtures/basic");
+    for out in [".", ".."] {
+        let run = site.run(&["build", "--out", out]);
+        assert_eq!(run.code, 2, "{out}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("refusing") || run.stderr.contains("must name a folder"),
+            "{}",
+            run.stderr
+        );
+    }
+    site.write("mine/keep.txt", "precious");
+    let run = site.run(&["build", "--out", "mine"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not created by refwiki"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(site.read("mine/keep.txt"), "precious");
+}
+
+#[test]
+fn base_url_sub_path_prefixes_every_link() {
+    let site = Site::fixture("fixtures/basic");
+    let run = site.run(&["build", "--base-url", "https://example.org/wiki/"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        broken_links(&site, "public", "/wiki/"),
+        Vec::<String>::new()
+    );
+    let page = site.read("public/people/jane-roe/index.html");
+    assert!(page.contains("<link rel=\"canonical\" href=\"https:&#x2F;&#x2F;example.org&#x2F;wiki&#x2F;people&#x2F;jane-roe&#x2F;\">"), "{page}");
+}

@@ -1,0 +1,8 @@
+//! The one integration-test binary. Every test drives the real `refwiki` binary on a fixture
+//! wiki copied into a temporary folder (see `harness.rs`), the way an editor or CI would.
+//! See `tests/README.md` for how to add a fixture or update snapshots.
+
+mod bad_inputs;
+mod build;
+mod diagnostics;
+mod harness;
