@@ -202,7 +202,7 @@ impl<'w> Renderer<'w> {
                     .map(|&ci| self.cite_mark(id, ci)),
             })
             .collect();
-        let relations = e
+        let relations: Vec<RelationView> = e
             .relations
             .iter()
             .map(|r| {
@@ -229,6 +229,24 @@ impl<'w> Renderer<'w> {
                     cite,
                 }
             })
+            .collect();
+        let mut relation_groups: Vec<RelationGroupView> = Vec::new();
+        for r in &relations {
+            match relation_groups.last_mut() {
+                Some(g) if g.label == r.label => g.items.push(r.clone()),
+                _ => relation_groups.push(RelationGroupView {
+                    label: r.label.clone(),
+                    items: vec![r.clone()],
+                }),
+            }
+        }
+        let mut seen_names = BTreeSet::from([fold(&e.page.title)]);
+        let aliases: Vec<String> = e
+            .page
+            .aliases
+            .iter()
+            .map(|(a, _)| a.clone())
+            .filter(|a| seen_names.insert(fold(a)))
             .collect();
         let references = e
             .citations
@@ -260,7 +278,7 @@ impl<'w> Renderer<'w> {
                 kind_url: self.url(&format!("{}/", kind.folder)),
                 title: e.page.title.clone(),
                 summary: e.page.summary.clone(),
-                aliases: e.page.aliases.iter().map(|(a, _)| a.clone()).collect(),
+                aliases,
                 tags: e
                     .page
                     .tags
@@ -272,6 +290,7 @@ impl<'w> Renderer<'w> {
                     .collect(),
                 facts,
                 relations,
+                relation_groups,
                 body_html,
                 references,
                 backlinks: e.backlinks.iter().map(|&b| self.link(b)).collect(),

@@ -105,6 +105,15 @@ pub struct RelationView {
     pub cite: Option<CiteMark>,
 }
 
+/// Relations sharing one label (`member of`: A, B, C).
+#[derive(Debug, Clone, Serialize)]
+pub struct RelationGroupView {
+    /// Label.
+    pub label: String,
+    /// The relations, sorted by target title.
+    pub items: Vec<RelationView>,
+}
+
 /// One numbered reference.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReferenceView {
@@ -180,6 +189,8 @@ pub struct EntityView {
     pub facts: Vec<FactView>,
     /// Relations, both directions.
     pub relations: Vec<RelationView>,
+    /// The same relations grouped by label, for the infobox.
+    pub relation_groups: Vec<RelationGroupView>,
     /// Rendered body (trusted HTML: produced by the Markdown adapter, raw HTML disabled).
     pub body_html: String,
     /// Numbered references.
