@@ -446,12 +446,19 @@ pub fn parse_entity(
             }
         }
     }
-    if p.title.trim().is_empty() && !table.contains_key("title") {
+    if !table.contains_key("title") {
         err(
             "missing-key",
             fm_offset,
             "missing `title`".into(),
             Some("add `title = \"…\"`".into()),
+        );
+    } else if p.title.trim().is_empty() && matches!(table.get("title"), Some(Value::Str(_))) {
+        err(
+            "invalid-value",
+            at(&["title"]),
+            "`title` is empty".into(),
+            Some("give the page its name, e.g. `title = \"Iyad ag Ghaly\"`".into()),
         );
     }
     if let Some(k) = kind {

@@ -177,6 +177,27 @@ pub fn load(root: &Path, base_url: Option<&str>) -> Result<(Corpus, Vec<Diagnost
     corpus
         .sources
         .sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.file.path.cmp(&b.file.path)));
+    // Two source files with one id (same stem in different folders) cannot both be cited.
+    let mut kept: Vec<Source> = Vec::with_capacity(corpus.sources.len());
+    for s in std::mem::take(&mut corpus.sources) {
+        match kept.last() {
+            Some(prev) if prev.id == s.id => diags.push(
+                s.file
+                    .error(
+                        "duplicate-slug",
+                        0,
+                        format!(
+                            "source id `{}` is also used by `{}`",
+                            s.id,
+                            prev.file.path.display()
+                        ),
+                    )
+                    .hint("rename one of the files: a source's id is its file name"),
+            ),
+            _ => kept.push(s),
+        }
+    }
+    corpus.sources = kept;
     Ok((corpus, diags))
 }
 

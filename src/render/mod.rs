@@ -551,9 +551,7 @@ impl<'w> Renderer<'w> {
 
 /// First letter for A–Z grouping: folded ASCII uppercase, or `#`.
 fn letter(title: &str) -> String {
-    let f = fold(title);
-    let f = f.strip_prefix("the ").unwrap_or(&f);
-    match f.chars().next() {
+    match fold(title).chars().next() {
         Some(c) if c.is_ascii_alphabetic() => c.to_ascii_uppercase().to_string(),
         _ => "#".into(),
     }

@@ -19,7 +19,7 @@ pub struct SiteView {
     pub description: String,
     /// HTML `lang`.
     pub language: String,
-    /// Kind index pages, in config order.
+    /// Kind index pages, sorted by kind name.
     pub kinds: Vec<KindLink>,
 }
 
