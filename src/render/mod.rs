@@ -606,23 +606,34 @@ struct BodyResolver<'a, 'w> {
     e: &'a ResolvedEntity,
 }
 
-impl Resolver for BodyResolver<'_, '_> {
-    fn entity(&self, target: &str) -> Option<(String, String)> {
-        self.r.wiki.lookup(target).map(|id| {
-            let l = self.r.link(id);
+impl Renderer<'_> {
+    /// URL and title of the entity a wikilink target names.
+    fn resolve_target(&self, target: &str) -> Option<(String, String)> {
+        self.wiki.lookup(target).map(|id| {
+            let l = self.link(id);
             (l.url, l.title)
         })
     }
-    fn md_file(&self, stem: &str) -> Option<(String, String)> {
-        self.r
-            .wiki
+
+    /// URL and title of the entity whose slug is the `.md` link's file stem.
+    fn resolve_md(&self, stem: &str) -> Option<(String, String)> {
+        self.wiki
             .names
             .by_slug
             .get(&crate::text::slugify(stem))
             .map(|&id| {
-                let l = self.r.link(id);
+                let l = self.link(id);
                 (l.url, l.title)
             })
+    }
+}
+
+impl Resolver for BodyResolver<'_, '_> {
+    fn entity(&self, target: &str) -> Option<(String, String)> {
+        self.r.resolve_target(target)
+    }
+    fn md_file(&self, stem: &str) -> Option<(String, String)> {
+        self.r.resolve_md(stem)
     }
     fn cite(&self, key: &str) -> String {
         match self.e.cite_index.get(key) {
@@ -650,21 +661,10 @@ struct HomeResolver<'a, 'w> {
 
 impl Resolver for HomeResolver<'_, '_> {
     fn entity(&self, target: &str) -> Option<(String, String)> {
-        self.r.wiki.lookup(target).map(|id| {
-            let l = self.r.link(id);
-            (l.url, l.title)
-        })
+        self.r.resolve_target(target)
     }
     fn md_file(&self, stem: &str) -> Option<(String, String)> {
-        self.r
-            .wiki
-            .names
-            .by_slug
-            .get(&crate::text::slugify(stem))
-            .map(|&id| {
-                let l = self.r.link(id);
-                (l.url, l.title)
-            })
+        self.r.resolve_md(stem)
     }
     fn cite(&self, key: &str) -> String {
         format!("[^{}]", escape_html(key))
