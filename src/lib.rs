@@ -36,6 +36,8 @@ pub mod load;
 pub mod markdown;
 pub mod render;
 pub mod resolve;
+pub mod serve;
+pub mod session;
 pub mod text;
 pub mod write;
 

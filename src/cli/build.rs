@@ -20,10 +20,20 @@ pub struct Args {
     /// Diagnostics format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+    /// Keep running: rebuild into the output folder after every change.
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: poll the filesystem instead of using native file events.
+    #[arg(long, requires = "watch")]
+    pub poll: bool,
 }
 
 /// Builds; exits 1 when content errors stopped the build.
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
+    if args.watch {
+        crate::serve::watch_build(root, &args.out, args.base_url, args.poll)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let opts = BuildOptions {
         out: Some(args.out.clone()),
         base_url: args.base_url,

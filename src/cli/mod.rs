@@ -2,6 +2,7 @@
 
 mod build;
 mod check;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ pub enum Command {
     Build(build::Args),
     /// Check every link and citation without writing anything.
     Check(check::Args),
+    /// Serve the wiki on localhost, rebuilding and reloading the browser on every save.
+    Serve(serve::Args),
 }
 
 /// Parses `std::env::args` and runs the subcommand.
@@ -36,5 +39,6 @@ pub fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Build(a) => build::run(&cli.root, a),
         Command::Check(a) => check::run(&cli.root, a),
+        Command::Serve(a) => serve::run(&cli.root, a),
     }
 }

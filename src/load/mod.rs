@@ -92,15 +92,28 @@ pub struct Corpus {
     /// The configuration.
     pub config: Config,
     /// `content/index.md`, if present.
-    pub home: Option<HomePage>,
+    pub home: Option<Arc<HomePage>>,
     /// Source documents, sorted by id.
-    pub sources: Vec<Source>,
-    /// Entity pages, sorted by path.
-    pub entities: Vec<EntityPage>,
+    pub sources: Vec<Arc<Source>>,
+    /// Entity pages, sorted by path (shared, so an incremental rebuild reuses unchanged ones).
+    pub entities: Vec<Arc<EntityPage>>,
 }
 
-/// Reads `wiki.toml` (if any) and every file under `content/`.
-pub fn load(root: &Path, base_url: Option<&str>) -> Result<(Corpus, Vec<Diagnostic>)> {
+/// One loaded content file.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    /// `content/index.md`.
+    Home(Arc<HomePage>),
+    /// A source document.
+    Source(Arc<Source>),
+    /// An entity page.
+    Entity(Arc<EntityPage>),
+    /// A file that could not be used (its diagnostics say why).
+    Nothing,
+}
+
+/// Reads `wiki.toml` (if any) over the defaults; `base_url` overrides its base URL.
+pub fn load_config(root: &Path, base_url: Option<&str>) -> Result<(Config, Vec<Diagnostic>)> {
     let mut diags = Vec::new();
     let config_path = root.join("wiki.toml");
     let user_config = match std::fs::read(&config_path) {
@@ -122,7 +135,11 @@ pub fn load(root: &Path, base_url: Option<&str>) -> Result<(Corpus, Vec<Diagnost
     if let Some(url) = base_url {
         config = config.with_base_url(url);
     }
+    Ok((config, diags))
+}
 
+/// Lists the content files (relative to `root`), with diagnostics for refused entries.
+pub fn content_files(root: &Path) -> Result<(Vec<PathBuf>, Vec<Diagnostic>)> {
     let content = root.join("content");
     if !content.is_dir() {
         anyhow::bail!(
@@ -130,47 +147,44 @@ pub fn load(root: &Path, base_url: Option<&str>) -> Result<(Corpus, Vec<Diagnost
             root.display()
         );
     }
-    let (files, walk_diags) = walk(root, &content);
-    diags.extend(walk_diags);
+    Ok(walk(root, &content))
+}
 
-    enum Loaded {
-        Home(HomePage),
-        Source(Source),
-        Entity(Box<EntityPage>),
-        Nothing,
-    }
-    let results: Vec<(Loaded, Vec<Diagnostic>)> = files
-        .par_iter()
-        .map(|rel| {
-            let mut d = Vec::new();
-            let file = match read_text(root, rel) {
-                Ok(f) => f,
-                Err(e) => return (Loaded::Nothing, vec![e]),
-            };
-            let under = rel.strip_prefix("content").unwrap_or(rel);
-            let loaded = if under == Path::new("index.md") {
-                entity::parse_home(file, &mut d).map(Loaded::Home)
-            } else if under.starts_with("sources") {
-                source::parse_source(file, &mut d).map(Loaded::Source)
-            } else {
-                entity::parse_entity(file, &config, &mut d).map(|e| Loaded::Entity(Box::new(e)))
-            };
-            (loaded.unwrap_or(Loaded::Nothing), d)
-        })
-        .collect();
+/// Reads and parses one content file (`rel` is relative to `root`).
+pub fn load_file(root: &Path, rel: &Path, config: &Config) -> (Loaded, Vec<Diagnostic>) {
+    let mut d = Vec::new();
+    let file = match read_text(root, rel) {
+        Ok(f) => f,
+        Err(e) => return (Loaded::Nothing, vec![e]),
+    };
+    let under = rel.strip_prefix("content").unwrap_or(rel);
+    let loaded = if under == Path::new("index.md") {
+        entity::parse_home(file, &mut d).map(|h| Loaded::Home(Arc::new(h)))
+    } else if under.starts_with("sources") {
+        source::parse_source(file, &mut d).map(|s| Loaded::Source(Arc::new(s)))
+    } else {
+        entity::parse_entity(file, config, &mut d).map(|e| Loaded::Entity(Arc::new(e)))
+    };
+    (loaded.unwrap_or(Loaded::Nothing), d)
+}
 
+/// Puts loaded files (in path order) together into a corpus, reporting duplicate source ids.
+pub fn assemble<'a>(
+    config: Config,
+    loaded: impl IntoIterator<Item = &'a Loaded>,
+    diags: &mut Vec<Diagnostic>,
+) -> Corpus {
     let mut corpus = Corpus {
         config,
         home: None,
         sources: Vec::new(),
         entities: Vec::new(),
     };
-    for (loaded, d) in results {
-        diags.extend(d);
-        match loaded {
-            Loaded::Home(h) => corpus.home = Some(h),
-            Loaded::Source(s) => corpus.sources.push(s),
-            Loaded::Entity(e) => corpus.entities.push(*e),
+    for l in loaded {
+        match l {
+            Loaded::Home(h) => corpus.home = Some(h.clone()),
+            Loaded::Source(s) => corpus.sources.push(s.clone()),
+            Loaded::Entity(e) => corpus.entities.push(e.clone()),
             Loaded::Nothing => {}
         }
     }
@@ -178,7 +192,7 @@ pub fn load(root: &Path, base_url: Option<&str>) -> Result<(Corpus, Vec<Diagnost
         .sources
         .sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.file.path.cmp(&b.file.path)));
     // Two source files with one id (same stem in different folders) cannot both be cited.
-    let mut kept: Vec<Source> = Vec::with_capacity(corpus.sources.len());
+    let mut kept: Vec<Arc<Source>> = Vec::with_capacity(corpus.sources.len());
     for s in std::mem::take(&mut corpus.sources) {
         match kept.last() {
             Some(prev) if prev.id == s.id => diags.push(
@@ -198,6 +212,24 @@ pub fn load(root: &Path, base_url: Option<&str>) -> Result<(Corpus, Vec<Diagnost
         }
     }
     corpus.sources = kept;
+    corpus
+}
+
+/// Reads `wiki.toml` (if any) and every file under `content/`, in parallel.
+pub fn load(root: &Path, base_url: Option<&str>) -> Result<(Corpus, Vec<Diagnostic>)> {
+    let (config, mut diags) = load_config(root, base_url)?;
+    let (files, walk_diags) = content_files(root)?;
+    diags.extend(walk_diags);
+    let results: Vec<(Loaded, Vec<Diagnostic>)> = files
+        .par_iter()
+        .map(|rel| load_file(root, rel, &config))
+        .collect();
+    let mut loaded = Vec::with_capacity(results.len());
+    for (l, d) in results {
+        diags.extend(d);
+        loaded.push(l);
+    }
+    let corpus = assemble(config, &loaded, &mut diags);
     Ok((corpus, diags))
 }
 

@@ -4,11 +4,12 @@
 //! the result is sorted by path so the output is the same whatever the thread count. Tera's
 //! `Context` is only ever built here, from a view struct.
 
+pub mod fingerprint;
 pub mod json;
 pub mod templates;
 pub mod view;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
@@ -38,17 +39,73 @@ pub struct Renderer<'w> {
     wiki: &'w Wiki,
     tera: &'w Tera,
     site: SiteView,
+    site_hash: u64,
 }
 
-/// Renders every page of the wiki, plus `wiki.json`.
-pub fn render(wiki: &Wiki, tera: &Tera) -> Result<Vec<OutputFile>> {
+/// The result of an incremental render: every output path with its fingerprint, and the
+/// files whose fingerprint changed (rendered).
+#[derive(Debug, Default)]
+pub struct Incremental {
+    /// Fingerprint of every page of the site (including `wiki.json`).
+    pub fingerprints: BTreeMap<String, u64>,
+    /// The pages that had to be rendered.
+    pub rendered: Vec<OutputFile>,
+}
+
+/// Renders only the pages whose fingerprint differs from `previous` (all of them when
+/// `previous` is empty).
+pub fn render_changed(
+    wiki: &Wiki,
+    tera: &Tera,
+    previous: &BTreeMap<String, u64>,
+) -> Result<Incremental> {
     let r = Renderer::new(wiki, tera);
+    let jobs = jobs(wiki);
+    let planned: Vec<(String, u64)> = jobs
+        .par_iter()
+        .map(|j| (r.job_path(j), r.fingerprint(j)))
+        .collect();
+    let mut rendered: Vec<OutputFile> = jobs
+        .par_iter()
+        .zip(planned.par_iter())
+        .filter(|(_, (path, fp))| previous.get(path) != Some(fp))
+        .map(|(j, _)| r.job(j))
+        .collect::<Result<_>>()?;
+    let mut fingerprints: BTreeMap<String, u64> = planned.into_iter().collect();
+    let json_fp = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        fingerprints.hash(&mut h);
+        h.finish()
+    };
+    if previous.get("wiki.json") != Some(&json_fp) {
+        rendered.push(OutputFile {
+            path: "wiki.json".into(),
+            bytes: json::export(wiki),
+        });
+    }
+    fingerprints.insert("wiki.json".into(), json_fp);
+    rendered.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Incremental {
+        fingerprints,
+        rendered,
+    })
+}
+
+fn jobs(wiki: &Wiki) -> Vec<Job> {
     let mut jobs: Vec<Job> = vec![Job::Home, Job::NotFound, Job::SourceList, Job::TagList];
     jobs.extend((0..wiki.entities.len()).map(Job::Entity));
     jobs.extend((0..wiki.sources.len()).map(Job::Source));
     jobs.extend(wiki.config.kinds.keys().cloned().map(Job::Kind));
     jobs.extend(wiki.tags.keys().cloned().map(Job::Tag));
     jobs.extend((0..wiki.redirects.len()).map(Job::Redirect));
+    jobs
+}
+
+/// Renders every page of the wiki, plus `wiki.json`.
+pub fn render(wiki: &Wiki, tera: &Tera) -> Result<Vec<OutputFile>> {
+    let r = Renderer::new(wiki, tera);
+    let jobs = jobs(wiki);
     let mut files: Vec<OutputFile> = jobs.par_iter().map(|j| r.job(j)).collect::<Result<_>>()?;
     files.push(OutputFile {
         path: "wiki.json".into(),
@@ -58,7 +115,8 @@ pub fn render(wiki: &Wiki, tera: &Tera) -> Result<Vec<OutputFile>> {
     Ok(files)
 }
 
-enum Job {
+/// One page to render.
+pub(crate) enum Job {
     Home,
     NotFound,
     SourceList,
@@ -96,7 +154,20 @@ impl<'w> Renderer<'w> {
             language: c.language.clone(),
             kinds,
         };
-        Renderer { wiki, tera, site }
+        let site_hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            serde_json::to_vec(&site)
+                .expect("site view serialises")
+                .hash(&mut h);
+            h.finish()
+        };
+        Renderer {
+            wiki,
+            tera,
+            site,
+            site_hash,
+        }
     }
 
     fn job(&self, job: &Job) -> Result<OutputFile> {

@@ -56,7 +56,7 @@ pub struct Citation {
 pub fn verify(
     e: &EntityPage,
     c: &CiteDecl,
-    sources: &[Source],
+    sources: &[std::sync::Arc<Source>],
     norm: &[NormSource],
 ) -> Result<Citation, Diagnostic> {
     let quote_at = e.locate(&["cites", &c.key, "quote"]);

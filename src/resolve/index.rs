@@ -2,6 +2,7 @@
 //! output path and two entities claiming one name.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 use crate::load::EntityPage;
@@ -29,7 +30,7 @@ pub enum Lookup {
 
 impl NameIndex {
     /// Builds the index. `entities` must already be free of duplicate slugs.
-    pub fn build(entities: &[EntityPage], diags: &mut Vec<Diagnostic>) -> NameIndex {
+    pub fn build(entities: &[Arc<EntityPage>], diags: &mut Vec<Diagnostic>) -> NameIndex {
         let mut ix = NameIndex::default();
         // First claimant of each folded name, with where it was claimed.
         let mut claims: BTreeMap<String, (usize, String)> = BTreeMap::new();
@@ -88,10 +89,10 @@ impl NameIndex {
 /// Removes entities whose output path (`<folder>/<slug>`) another entity already has, reporting
 /// each at the later file with the earlier one named. Returns the survivors.
 pub fn dedupe_slugs(
-    entities: Vec<EntityPage>,
+    entities: Vec<Arc<EntityPage>>,
     folder_of: impl Fn(&str) -> String,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<EntityPage> {
+) -> Vec<Arc<EntityPage>> {
     let mut seen: BTreeMap<String, std::path::PathBuf> = BTreeMap::new();
     let mut out = Vec::with_capacity(entities.len());
     for e in entities {

@@ -13,6 +13,7 @@ pub mod index;
 pub mod mentions;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -33,7 +34,7 @@ pub struct Wiki {
     /// Configuration.
     pub config: Config,
     /// Home page.
-    pub home: Option<HomePage>,
+    pub home: Option<Arc<HomePage>>,
     /// Sources, sorted by id.
     pub sources: Vec<ResolvedSource>,
     /// Entities, sorted by path.
@@ -50,7 +51,7 @@ pub struct Wiki {
 #[derive(Debug, Clone)]
 pub struct ResolvedSource {
     /// The loaded source.
-    pub source: Source,
+    pub source: Arc<Source>,
     /// Per passage (index n-1): entities citing it (sorted, unique).
     pub cited_by: Vec<Vec<usize>>,
     /// Per passage: citations into it, as (entity, citation index in that entity).
@@ -63,7 +64,7 @@ pub struct ResolvedSource {
 #[derive(Debug, Clone)]
 pub struct ResolvedEntity {
     /// The loaded page.
-    pub page: EntityPage,
+    pub page: Arc<EntityPage>,
     /// URL path below the base, e.g. `people/iyad-ag-ghaly/`.
     pub path: String,
     /// Verified citations, numbered in order of first use (body, then facts and relations).
@@ -145,8 +146,10 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
     let names = NameIndex::build(&entities, &mut diags);
 
     // Scan bodies and verify citations, in parallel.
-    let norm: Vec<citations::NormSource> =
-        sources.par_iter().map(citations::NormSource::new).collect();
+    let norm: Vec<citations::NormSource> = sources
+        .par_iter()
+        .map(|s| citations::NormSource::new(s))
+        .collect();
     let scanned: Vec<(Vec<Item>, Vec<Citation>, Vec<Diagnostic>)> = entities
         .par_iter()
         .map(|e| {
@@ -450,7 +453,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
     }
 
     // Mentions, one automaton, passages in parallel.
-    let pages: Vec<&EntityPage> = resolved.iter().map(|e| &e.page).collect();
+    let pages: Vec<&EntityPage> = resolved.iter().map(|e| &*e.page).collect();
     let matcher = mentions::Matcher::new(&pages);
     let mentions: Vec<Vec<Vec<Mention>>> = sources
         .par_iter()

@@ -6,3 +6,4 @@ mod bad_inputs;
 mod build;
 mod diagnostics;
 mod harness;
+mod serve;

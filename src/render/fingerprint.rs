@@ -1,0 +1,177 @@
+//! Page fingerprints for incremental rendering: a hash of everything a page's view is built
+//! from, computed from the resolved wiki *without* rendering Markdown or templates.
+//!
+//! `serve` renders only pages whose fingerprint changed since the last build. The rule that
+//! keeps this correct: every input a view builder in `mod.rs` reads must be fed to the hasher
+//! here. The incremental-equals-clean-build tests fail when one is forgotten.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use super::{Job, Renderer};
+use crate::markdown::{self, Item};
+
+impl Renderer<'_> {
+    /// The output path of a job.
+    pub(super) fn job_path(&self, job: &Job) -> String {
+        let w = self.wiki;
+        match job {
+            Job::Home => "index.html".into(),
+            Job::NotFound => "404.html".into(),
+            Job::SourceList => "sources/index.html".into(),
+            Job::TagList => "tags/index.html".into(),
+            Job::Entity(i) => format!("{}index.html", w.entities[*i].path),
+            Job::Source(i) => format!("sources/{}/index.html", w.sources[*i].source.id),
+            Job::Kind(k) => format!("{}/index.html", w.config.kinds[k].folder),
+            Job::Tag(t) => format!("tags/{t}/index.html"),
+            Job::Redirect(i) => {
+                let (folder, slug, _) = &w.redirects[*i];
+                format!("{folder}/{slug}/index.html")
+            }
+        }
+    }
+
+    fn hash_link(&self, id: usize, h: &mut DefaultHasher) {
+        let e = &self.wiki.entities[id];
+        (&e.path, &e.page.title, &e.page.kind, &e.page.summary).hash(h);
+    }
+
+    fn hash_citation(&self, holder: usize, ci: usize, h: &mut DefaultHasher) {
+        let c = &self.wiki.entities[holder].citations[ci];
+        let s = &self.wiki.sources[c.source].source;
+        (
+            &c.key, &s.id, &s.title, c.passage, &c.quote, &c.note, c.range,
+        )
+            .hash(h);
+    }
+
+    /// Fingerprint of one job's output.
+    pub(super) fn fingerprint(&self, job: &Job) -> u64 {
+        let w = self.wiki;
+        let mut h = DefaultHasher::new();
+        self.site_hash.hash(&mut h);
+        std::mem::discriminant(job).hash(&mut h);
+        match job {
+            Job::NotFound => {}
+            Job::Home => {
+                if let Some(home) = &w.home {
+                    home.file.text.hash(&mut h);
+                    for it in markdown::scan(home.body()) {
+                        if let Item::WikiLink { target, .. } | Item::MdLink { stem: target, .. } =
+                            it
+                        {
+                            match w
+                                .lookup(&target)
+                                .or_else(|| w.names.by_slug.get(&target).copied())
+                            {
+                                Some(id) => self.hash_link(id, &mut h),
+                                None => target.hash(&mut h),
+                            }
+                        }
+                    }
+                }
+                for s in &w.sources {
+                    (
+                        &s.source.id,
+                        &s.source.title,
+                        &s.source.author,
+                        &s.source.publisher,
+                        s.source.date,
+                        s.source.passages.len(),
+                    )
+                        .hash(&mut h);
+                }
+                for (i, e) in w.entities.iter().enumerate() {
+                    for c in &e.citations {
+                        (i, c.source, c.passage).hash(&mut h);
+                    }
+                }
+            }
+            Job::SourceList => {
+                for s in &w.sources {
+                    (
+                        &s.source.id,
+                        &s.source.title,
+                        &s.source.author,
+                        &s.source.publisher,
+                        s.source.date,
+                    )
+                        .hash(&mut h);
+                }
+            }
+            Job::TagList => {
+                for (t, ids) in &w.tags {
+                    (t, ids.len()).hash(&mut h);
+                }
+            }
+            Job::Entity(i) => {
+                let e = &w.entities[*i];
+                (&e.page.file.text, &e.path).hash(&mut h);
+                for &id in e.links_to.iter().chain(&e.backlinks) {
+                    self.hash_link(id, &mut h);
+                }
+                for r in &e.relations {
+                    (&r.rtype, r.since, r.until, &r.role, r.declared).hash(&mut h);
+                    self.hash_link(r.other, &mut h);
+                    if let Some((holder, ci)) = r.cite {
+                        (holder == *i).hash(&mut h);
+                        self.hash_citation(holder, ci, &mut h);
+                    }
+                }
+                for ci in 0..e.citations.len() {
+                    self.hash_citation(*i, ci, &mut h);
+                }
+                for (s, n) in e.mentioned_in.iter().chain(&e.mentioned_not_cited) {
+                    (&w.sources[*s].source.id, &w.sources[*s].source.title, n).hash(&mut h);
+                }
+                // The body's wikilinks resolve through the name index: hash what each resolves to.
+                for id in e.links_to.iter() {
+                    self.hash_link(*id, &mut h);
+                }
+            }
+            Job::Source(si) => {
+                let s = &w.sources[*si];
+                (&s.source.file.text, &s.source.id).hash(&mut h);
+                for (pi, cited) in s.cited_by.iter().enumerate() {
+                    for &id in cited {
+                        self.hash_link(id, &mut h);
+                    }
+                    for &(e, ci) in &s.citations[pi] {
+                        w.entities[e].citations[ci].range.hash(&mut h);
+                    }
+                    for m in &s.mentions[pi] {
+                        (m.start, m.end).hash(&mut h);
+                        self.hash_link(m.entity, &mut h);
+                    }
+                    pi.hash(&mut h);
+                }
+            }
+            Job::Kind(k) => {
+                for (i, e) in w.entities.iter().enumerate() {
+                    if &e.page.kind == k {
+                        self.hash_link(i, &mut h);
+                    }
+                }
+            }
+            Job::Tag(t) => {
+                t.hash(&mut h);
+                for &id in &w.tags[t] {
+                    self.hash_link(id, &mut h);
+                }
+            }
+            Job::Redirect(i) => {
+                let (folder, slug, id) = &w.redirects[*i];
+                (folder, slug).hash(&mut h);
+                self.hash_link(*id, &mut h);
+                w.entities[*id]
+                    .page
+                    .aliases
+                    .iter()
+                    .map(|(a, _)| a)
+                    .collect::<Vec<_>>()
+                    .hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+}

@@ -1,0 +1,219 @@
+//! An incremental build session: the pipeline of `lib::build`, kept warm between rebuilds.
+//!
+//! `serve` and `build --watch` own one `Session`. It keeps every loaded file (shared `Arc`s,
+//! re-read only when the watcher names it, or when the walk finds it new), the templates, the
+//! theme and, per output path, the page fingerprint and bytes of the last good build. A rebuild
+//! re-resolves the whole wiki (resolution is cheap and global: one renamed title can break links
+//! anywhere) and re-renders only pages whose fingerprint changed. The result is the same as a
+//! clean build of the same files; `tests/testsuite/serve.rs` checks that byte for byte.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+use tera::Tera;
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::load::{self, Loaded};
+use crate::render::{self, OutputFile};
+
+/// What changed since the last rebuild, already classified by the watcher.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// `wiki.toml` changed: reload everything.
+    pub config: bool,
+    /// A template changed: reload templates, re-render everything.
+    pub templates: bool,
+    /// A theme file changed: reload the theme.
+    pub theme: bool,
+    /// Content files (relative to the root) created, modified or removed.
+    pub content: BTreeSet<PathBuf>,
+    /// The watcher lost events: re-read every content file.
+    pub rescan: bool,
+}
+
+impl Changes {
+    /// Everything: the first build, or after a rescan.
+    pub fn everything() -> Changes {
+        Changes {
+            config: true,
+            templates: true,
+            theme: true,
+            content: BTreeSet::new(),
+            rescan: true,
+        }
+    }
+
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        !self.config && !self.templates && !self.theme && !self.rescan && self.content.is_empty()
+    }
+
+    /// Merges another batch into this one.
+    pub fn merge(&mut self, other: Changes) {
+        self.config |= other.config;
+        self.templates |= other.templates;
+        self.theme |= other.theme;
+        self.rescan |= other.rescan;
+        self.content.extend(other.content);
+    }
+}
+
+/// The served site: every output file by path.
+pub type SiteFiles = BTreeMap<String, Arc<Vec<u8>>>;
+
+/// What one rebuild produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Every diagnostic (sorted).
+    pub diagnostics: Diagnostics,
+    /// The new site, or `None` when errors kept the previous one.
+    pub site: Option<Arc<SiteFiles>>,
+    /// Output paths added, changed or removed (empty when the build failed).
+    pub changed: Vec<String>,
+    /// Pages rendered this time.
+    pub rendered: usize,
+}
+
+/// A warm pipeline.
+pub struct Session {
+    root: PathBuf,
+    base_url: Option<String>,
+    config: Option<(Config, Vec<Diagnostic>)>,
+    files: BTreeMap<PathBuf, (Loaded, Vec<Diagnostic>)>,
+    tera: Option<Tera>,
+    theme: Option<Vec<OutputFile>>,
+    fingerprints: BTreeMap<String, u64>,
+    site: Arc<SiteFiles>,
+}
+
+impl Session {
+    /// A session for the wiki at `root`; `base_url` overrides the configured one.
+    pub fn new(root: &Path, base_url: Option<String>) -> Session {
+        Session {
+            root: root.to_path_buf(),
+            base_url,
+            config: None,
+            files: BTreeMap::new(),
+            tera: None,
+            theme: None,
+            fingerprints: BTreeMap::new(),
+            site: Arc::new(SiteFiles::new()),
+        }
+    }
+
+    /// The last good site.
+    pub fn site(&self) -> Arc<SiteFiles> {
+        self.site.clone()
+    }
+
+    /// Applies `changes` and rebuilds. `Err` only for operational failures (a template that
+    /// does not parse, an unreadable folder); content problems come back as diagnostics.
+    pub fn rebuild(&mut self, changes: &Changes) -> Result<Outcome> {
+        if changes.config || self.config.is_none() {
+            self.config = Some(load::load_config(&self.root, self.base_url.as_deref())?);
+            self.files.clear();
+            self.fingerprints.clear();
+        }
+        if changes.templates || self.tera.is_none() {
+            self.tera = None;
+            self.tera = Some(render::templates::load(&self.root)?);
+            self.fingerprints.clear();
+        }
+        if changes.theme || self.theme.is_none() {
+            self.theme = Some(crate::write::theme_files(&self.root)?);
+        }
+        let (config, config_diags) = self.config.clone().expect("loaded above");
+        let (paths, walk_diags) = load::content_files(&self.root)?;
+        let present: BTreeSet<&PathBuf> = paths.iter().collect();
+        self.files.retain(|p, _| present.contains(p));
+        let stale: Vec<&PathBuf> = paths
+            .iter()
+            .filter(|p| {
+                changes.rescan || changes.content.contains(*p) || !self.files.contains_key(*p)
+            })
+            .collect();
+        use rayon::prelude::*;
+        let reloaded: Vec<(PathBuf, (Loaded, Vec<Diagnostic>))> = stale
+            .par_iter()
+            .map(|p| ((*p).clone(), load::load_file(&self.root, p, &config)))
+            .collect();
+        self.files.extend(reloaded);
+
+        let mut diags = config_diags;
+        diags.extend(walk_diags);
+        for (_, d) in self.files.values() {
+            diags.extend(d.iter().cloned());
+        }
+        let corpus = load::assemble(config, self.files.values().map(|(l, _)| l), &mut diags);
+        let (wiki, rd) = crate::resolve::resolve(corpus);
+        diags.extend(rd);
+        let diagnostics = Diagnostics::finish(diags);
+        if diagnostics.errors() > 0 {
+            return Ok(Outcome {
+                diagnostics,
+                site: None,
+                changed: Vec::new(),
+                rendered: 0,
+            });
+        }
+        let inc = render::render_changed(
+            &wiki,
+            self.tera.as_ref().expect("loaded"),
+            &self.fingerprints,
+        )?;
+        let rendered = inc.rendered.len();
+        let mut site: SiteFiles = SiteFiles::new();
+        let mut changed = Vec::new();
+        let mut fresh: BTreeMap<String, Vec<u8>> = inc
+            .rendered
+            .into_iter()
+            .map(|f| (f.path, f.bytes))
+            .collect();
+        for f in self.theme.as_ref().expect("loaded") {
+            fresh.insert(f.path.clone(), f.bytes.clone());
+        }
+        for path in inc
+            .fingerprints
+            .keys()
+            .chain(self.theme.as_ref().expect("loaded").iter().map(|f| &f.path))
+        {
+            let bytes = match fresh.remove(path) {
+                Some(b) => Arc::new(b),
+                None => match self.site.get(path) {
+                    Some(b) => b.clone(),
+                    None => continue,
+                },
+            };
+            if self.site.get(path).map(|b| b.as_slice()) != Some(bytes.as_slice()) {
+                changed.push(path.clone());
+            }
+            site.insert(path.clone(), bytes);
+        }
+        for old in self.site.keys() {
+            if !site.contains_key(old) {
+                changed.push(old.clone());
+            }
+        }
+        changed.sort();
+        changed.dedup();
+        self.fingerprints = inc.fingerprints;
+        self.site = Arc::new(site);
+        Ok(Outcome {
+            diagnostics,
+            site: Some(self.site.clone()),
+            changed,
+            rendered,
+        })
+    }
+}
+
+/// The URL a reader sees for an output path: `people/x/index.html` → `/people/x/`.
+pub fn url_of(path: &str) -> String {
+    match path.strip_suffix("index.html") {
+        Some(dir) => format!("/{dir}"),
+        None => format!("/{path}"),
+    }
+}
