@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 
 use crate::text::{escape_html, slugify};
 
@@ -196,6 +196,25 @@ pub fn url_is_safe(url: &str) -> bool {
     }
 }
 
+/// The readable text of a body (for search): text and code, links by their text, no markup,
+/// no citation references; blocks separated by newlines.
+pub fn plain_text(body: &str) -> String {
+    let (text, end) = prepare(body);
+    let mut out = String::with_capacity(body.len());
+    for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
+        if range.start >= end {
+            break;
+        }
+        match ev {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => out.push('\n'),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Heading ids unique within one page: `[a-z0-9-]` only.
 #[derive(Default)]
 pub struct Ids(BTreeSet<String>);
@@ -214,14 +233,37 @@ impl Ids {
     }
 }
 
+/// Where a resolved link points, with what a hover preview shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    /// URL (already base-prefixed).
+    pub url: String,
+    /// Title of the target.
+    pub title: String,
+    /// Kind label of the target.
+    pub kind: String,
+    /// One-sentence summary of the target.
+    pub summary: String,
+}
+
 /// How the renderer resolves what the body refers to.
 pub trait Resolver {
-    /// URL (already base-prefixed) and title of the entity named `target`, or `None` if broken.
-    fn entity(&self, target: &str) -> Option<(String, String)>;
-    /// URL and title for a `.md` link's file stem.
-    fn md_file(&self, stem: &str) -> Option<(String, String)>;
+    /// The entity named `target`, or `None` if broken.
+    fn entity(&self, target: &str) -> Option<LinkInfo>;
+    /// The entity a `.md` link's file stem names.
+    fn md_file(&self, stem: &str) -> Option<LinkInfo>;
     /// The HTML for a citation reference `[^key]`.
     fn cite(&self, key: &str) -> String;
+}
+
+/// How a link opened by the renderer must be closed.
+enum LinkEnd {
+    /// A Markdown link event.
+    Normal,
+    /// A raw `<a …>` carrying preview attributes.
+    Html,
+    /// A broken-link `<span>`.
+    Broken,
 }
 
 /// Renders a body to HTML, resolving wikilinks, `.md` links and citation references, and giving
@@ -231,9 +273,9 @@ pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
     let mut ids = Ids::default();
     let mut headings = Vec::new();
     let mut events: Vec<Event<'_>> = Vec::new();
-    let mut in_heading: Option<(usize, HeadingLevel, String)> = None;
+    let mut in_heading: Option<(usize, String)> = None;
     let mut skip_depth = 0usize;
-    let mut broken_stack: Vec<bool> = Vec::new();
+    let mut link_stack: Vec<LinkEnd> = Vec::new();
     for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
         if skip_depth > 0 {
             match ev {
@@ -257,46 +299,53 @@ pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
                 title,
                 id,
             }) => {
-                let resolved = match link_type {
+                let entity = match link_type {
                     LinkType::WikiLink { .. } => {
                         let (t, s) = split_section(&dest_url);
-                        r.entity(&t)
-                            .map(|(u, title)| (with_section(u, s.as_deref()), title))
+                        Some(r.entity(&t).map(|l| (l, s)))
                     }
-                    _ if !url_is_safe(&dest_url) => Some(("#".to_string(), String::new())),
-                    _ => match md_link(&dest_url) {
-                        Some((stem, s)) => r
-                            .md_file(&stem)
-                            .map(|(u, title)| (with_section(u, s.as_deref()), title)),
-                        None => Some((dest_url.to_string(), title.to_string())),
-                    },
+                    _ if !url_is_safe(&dest_url) => None,
+                    _ => md_link(&dest_url).map(|(stem, s)| r.md_file(&stem).map(|l| (l, s))),
                 };
-                match resolved {
-                    Some((url, title)) => {
-                        broken_stack.push(false);
-                        Event::Start(Tag::Link {
-                            link_type: LinkType::Inline,
-                            dest_url: url.into(),
-                            title: title.into(),
-                            id,
-                        })
+                match entity {
+                    Some(Some((l, section))) => {
+                        link_stack.push(LinkEnd::Html);
+                        Event::InlineHtml(CowStr::from(format!(
+                            "<a class=\"wikilink\" href=\"{}\" title=\"{}\" data-kind=\"{}\" data-summary=\"{}\">",
+                            escape_html(&with_section(l.url, section.as_deref())),
+                            escape_html(&l.title),
+                            escape_html(&l.kind),
+                            escape_html(&l.summary)
+                        )))
                     }
-                    None => {
-                        broken_stack.push(true);
+                    Some(None) => {
+                        link_stack.push(LinkEnd::Broken);
                         Event::InlineHtml(CowStr::from(format!(
                             "<span class=\"broken-link\" title=\"{}\">",
                             escape_html(&format!("No page: {dest_url}"))
                         )))
                     }
+                    None => {
+                        link_stack.push(LinkEnd::Normal);
+                        let url = if url_is_safe(&dest_url) {
+                            dest_url
+                        } else {
+                            "#".into()
+                        };
+                        Event::Start(Tag::Link {
+                            link_type: LinkType::Inline,
+                            dest_url: url,
+                            title,
+                            id,
+                        })
+                    }
                 }
             }
-            Event::End(TagEnd::Link) => {
-                if broken_stack.pop().unwrap_or(false) {
-                    Event::InlineHtml("</span>".into())
-                } else {
-                    Event::End(TagEnd::Link)
-                }
-            }
+            Event::End(TagEnd::Link) => match link_stack.pop() {
+                Some(LinkEnd::Html) => Event::InlineHtml("</a>".into()),
+                Some(LinkEnd::Broken) => Event::InlineHtml("</span>".into()),
+                _ => Event::End(TagEnd::Link),
+            },
             Event::Start(Tag::Image {
                 link_type,
                 dest_url,
@@ -318,7 +367,7 @@ pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
             Event::FootnoteReference(key) => Event::InlineHtml(r.cite(&key).into()),
             Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
             Event::Start(Tag::Heading { level, .. }) => {
-                in_heading = Some((events.len(), level, String::new()));
+                in_heading = Some((events.len(), String::new()));
                 Event::Start(Tag::Heading {
                     level,
                     id: None,
@@ -327,7 +376,7 @@ pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
                 })
             }
             Event::End(TagEnd::Heading(level)) => {
-                if let Some((at, _, text)) = in_heading.take() {
+                if let Some((at, text)) = in_heading.take() {
                     let id = ids.make(&text);
                     events[at] = Event::Start(Tag::Heading {
                         level,
@@ -340,13 +389,13 @@ pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
                 Event::End(TagEnd::Heading(level))
             }
             Event::Text(t) => {
-                if let Some((_, _, h)) = in_heading.as_mut() {
+                if let Some((_, h)) = in_heading.as_mut() {
                     h.push_str(&t);
                 }
                 Event::Text(t)
             }
             Event::Code(t) => {
-                if let Some((_, _, h)) = in_heading.as_mut() {
+                if let Some((_, h)) = in_heading.as_mut() {
                     h.push_str(&t);
                 }
                 Event::Code(t)
@@ -372,12 +421,20 @@ mod tests {
     use super::*;
 
     struct R;
-    impl Resolver for R {
-        fn entity(&self, t: &str) -> Option<(String, String)> {
-            (t == "JNIM").then(|| ("/groups/jnim/".into(), "JNIM".into()))
+    fn jnim() -> LinkInfo {
+        LinkInfo {
+            url: "/groups/jnim/".into(),
+            title: "JNIM".into(),
+            kind: "Group".into(),
+            summary: "A \"coalition\".".into(),
         }
-        fn md_file(&self, s: &str) -> Option<(String, String)> {
-            (s == "jnim").then(|| ("/groups/jnim/".into(), "JNIM".into()))
+    }
+    impl Resolver for R {
+        fn entity(&self, t: &str) -> Option<LinkInfo> {
+            (t == "JNIM").then(jnim)
+        }
+        fn md_file(&self, s: &str) -> Option<LinkInfo> {
+            (s == "jnim").then(jnim)
         }
         fn cite(&self, key: &str) -> String {
             format!("<sup>{key}</sup>")
@@ -414,7 +471,7 @@ mod tests {
     fn renders_resolved_and_broken_links_inertly() {
         let (html, heads) = render("## A \"><img src=x onerror=alert(1)>\n\n[[JNIM]] [[Nope]][^k] <b>x</b> [j](JaVaScRiPt:alert(1))", &R);
         assert!(
-            html.contains("<a href=\"/groups/jnim/\" title=\"JNIM\">JNIM</a>"),
+            html.contains("<a class=\"wikilink\" href=\"/groups/jnim/\" title=\"JNIM\" data-kind=\"Group\" data-summary=\"A &quot;coalition&quot;.\">JNIM</a>"),
             "{html}"
         );
         assert!(html.contains("<span class=\"broken-link\""), "{html}");

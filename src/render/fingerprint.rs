@@ -16,6 +16,9 @@ impl Renderer<'_> {
     pub(super) fn job_path(&self, job: &Job) -> String {
         let w = self.wiki;
         match job {
+            Job::Search => "search/index.html".into(),
+            Job::Timeline => "timeline/index.html".into(),
+            Job::Graph => "graph/index.html".into(),
             Job::Home => "index.html".into(),
             Job::NotFound => "404.html".into(),
             Job::SourceList => "sources/index.html".into(),
@@ -52,7 +55,26 @@ impl Renderer<'_> {
         self.site_hash.hash(&mut h);
         std::mem::discriminant(job).hash(&mut h);
         match job {
-            Job::NotFound => {}
+            Job::NotFound | Job::Search => {}
+            Job::Timeline => {
+                for (i, e) in w.entities.iter().enumerate() {
+                    self.hash_link(i, &mut h);
+                    for f in &e.page.facts {
+                        (&f.key, f.date).hash(&mut h);
+                    }
+                }
+            }
+            Job::Graph => {
+                for (i, e) in w.entities.iter().enumerate() {
+                    if e.relations.is_empty() {
+                        continue;
+                    }
+                    self.hash_link(i, &mut h);
+                    for r in e.relations.iter().filter(|r| r.declared) {
+                        (&r.rtype, r.other).hash(&mut h);
+                    }
+                }
+            }
             Job::Home => {
                 if let Some(home) = &w.home {
                     home.file.text.hash(&mut h);
@@ -113,6 +135,10 @@ impl Renderer<'_> {
                 for r in &e.relations {
                     (&r.rtype, r.since, r.until, &r.role, r.declared).hash(&mut h);
                     self.hash_link(r.other, &mut h);
+                    // The entity's timeline shows related entities' dates.
+                    for f in &w.entities[r.other].page.facts {
+                        (&f.key, f.date).hash(&mut h);
+                    }
                     if let Some((holder, ci)) = r.cite {
                         (holder == *i).hash(&mut h);
                         self.hash_citation(holder, ci, &mut h);

@@ -5,7 +5,10 @@
 //! `Context` is only ever built here, from a view struct.
 
 pub mod fingerprint;
+pub mod graph;
 pub mod json;
+pub mod pages;
+pub mod search;
 pub mod templates;
 pub mod view;
 
@@ -31,8 +34,15 @@ pub struct OutputFile {
 }
 
 /// The theme files embedded in the binary (the repository's `theme/` is their source).
-pub const DEFAULT_THEME: &[(&str, &[u8])] =
-    &[("style.css", include_bytes!("../../theme/style.css"))];
+pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
+    ("style.css", include_bytes!("../../theme/style.css")),
+    ("theme.js", include_bytes!("../../theme/theme.js")),
+    ("refwiki.js", include_bytes!("../../theme/refwiki.js")),
+    (
+        "vendor/minisearch.js",
+        include_bytes!("../../theme/vendor/minisearch.js"),
+    ),
+];
 
 /// Shared context for rendering one wiki.
 pub struct Renderer<'w> {
@@ -78,11 +88,23 @@ pub fn render_changed(
         fingerprints.hash(&mut h);
         h.finish()
     };
+    // wiki.json and the search index depend on everything: rebuild them when any page changed.
     if previous.get("wiki.json") != Some(&json_fp) {
         rendered.push(OutputFile {
             path: "wiki.json".into(),
             bytes: json::export(wiki),
         });
+        for f in search::files(wiki) {
+            fingerprints.insert(f.path.clone(), json_fp);
+            rendered.push(f);
+        }
+    } else {
+        for path in previous
+            .keys()
+            .filter(|p| p.starts_with("search/") && p.ends_with(".json"))
+        {
+            fingerprints.insert(path.clone(), json_fp);
+        }
     }
     fingerprints.insert("wiki.json".into(), json_fp);
     rendered.sort_by(|a, b| a.path.cmp(&b.path));
@@ -93,7 +115,15 @@ pub fn render_changed(
 }
 
 fn jobs(wiki: &Wiki) -> Vec<Job> {
-    let mut jobs: Vec<Job> = vec![Job::Home, Job::NotFound, Job::SourceList, Job::TagList];
+    let mut jobs: Vec<Job> = vec![
+        Job::Home,
+        Job::NotFound,
+        Job::SourceList,
+        Job::TagList,
+        Job::Search,
+        Job::Timeline,
+        Job::Graph,
+    ];
     jobs.extend((0..wiki.entities.len()).map(Job::Entity));
     jobs.extend((0..wiki.sources.len()).map(Job::Source));
     jobs.extend(wiki.config.kinds.keys().cloned().map(Job::Kind));
@@ -111,12 +141,16 @@ pub fn render(wiki: &Wiki, tera: &Tera) -> Result<Vec<OutputFile>> {
         path: "wiki.json".into(),
         bytes: json::export(wiki),
     });
+    files.extend(search::files(wiki));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
 
 /// One page to render.
 pub(crate) enum Job {
+    Search,
+    Timeline,
+    Graph,
     Home,
     NotFound,
     SourceList,
@@ -181,6 +215,9 @@ impl<'w> Renderer<'w> {
                 self.page("404.html", "404.html", &v)
             }
             Job::SourceList => self.source_list(),
+            Job::Search => self.search_page(),
+            Job::Timeline => self.timeline_page(),
+            Job::Graph => self.graph_page(),
             Job::TagList => self.tag_list(),
             Job::Entity(i) => self.entity(*i),
             Job::Source(i) => self.source(*i),
@@ -243,11 +280,24 @@ impl<'w> Renderer<'w> {
         ))
     }
 
+    /// URL of a citation: the passage, with the quoted words' range (UTF-16 offsets into the
+    /// passage text) so the source page can highlight exactly those words.
+    fn citation_url(&self, c: &crate::resolve::Citation) -> String {
+        let s = &self.wiki.sources[c.source].source;
+        let text = &s.passages[c.passage as usize - 1].text;
+        let start = text[..c.range.0].encode_utf16().count();
+        let end = start + text[c.range.0..c.range.1].encode_utf16().count();
+        self.url(&format!(
+            "sources/{}/?hl={start}-{end}#p{}",
+            s.id, c.passage
+        ))
+    }
+
     fn cite_mark(&self, holder: usize, ci: usize) -> CiteMark {
         let c = &self.wiki.entities[holder].citations[ci];
         CiteMark {
             number: ci + 1,
-            url: self.passage_url(c.source, c.passage),
+            url: self.citation_url(c),
             quote: c.quote.clone(),
         }
     }
@@ -323,15 +373,26 @@ impl<'w> Renderer<'w> {
             .citations
             .iter()
             .enumerate()
-            .map(|(i, c)| ReferenceView {
-                number: i + 1,
-                key: c.key.clone(),
-                source_id: w.sources[c.source].source.id.clone(),
-                source_title: w.sources[c.source].source.title.clone(),
-                passage: c.passage,
-                url: self.passage_url(c.source, c.passage),
-                quote: c.quote.clone(),
-                note: c.note.clone().unwrap_or_default(),
+            .map(|(i, c)| {
+                let src = &w.sources[c.source].source;
+                let text = &src.passages[c.passage as usize - 1].text;
+                ReferenceView {
+                    number: i + 1,
+                    key: c.key.clone(),
+                    source_id: src.id.clone(),
+                    source_title: src.title.clone(),
+                    source_byline: byline(src),
+                    passage: c.passage,
+                    url: self.citation_url(c),
+                    quote: c.quote.clone(),
+                    note: c.note.clone().unwrap_or_default(),
+                    context_html: format!(
+                        "{}<mark>{}</mark>{}",
+                        escape_html(&text[..c.range.0]),
+                        escape_html(&text[c.range.0..c.range.1]),
+                        escape_html(&text[c.range.1..])
+                    ),
+                }
             })
             .collect();
         let plink = |&(s, n): &(usize, u32)| PassageLink {
@@ -367,6 +428,8 @@ impl<'w> Renderer<'w> {
                 backlinks: e.backlinks.iter().map(|&b| self.link(b)).collect(),
                 mentioned_in: e.mentioned_in.iter().map(plink).collect(),
                 mentioned_not_cited: e.mentioned_not_cited.iter().map(plink).collect(),
+                timeline: self.entity_timeline(id),
+                graph_svg: self.entity_graph(id),
             },
         };
         self.page("entity.html", &format!("{}index.html", e.path), &view)
@@ -620,6 +683,19 @@ impl<'w> Renderer<'w> {
     }
 }
 
+/// "Author, Publisher, date" with what is known.
+fn byline(s: &crate::load::Source) -> String {
+    [
+        s.author.clone(),
+        s.publisher.clone(),
+        s.date.map(|d| d.human()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
 /// First letter for A–Z grouping: folded ASCII uppercase, or `#`.
 fn letter(title: &str) -> String {
     match fold(title).chars().next() {
@@ -678,32 +754,42 @@ struct BodyResolver<'a, 'w> {
 }
 
 impl Renderer<'_> {
-    /// URL and title of the entity a wikilink target names.
-    fn resolve_target(&self, target: &str) -> Option<(String, String)> {
-        self.wiki.lookup(target).map(|id| {
-            let l = self.link(id);
-            (l.url, l.title)
-        })
+    /// What a preview of entity `id` shows.
+    fn link_info(&self, id: usize) -> markdown::LinkInfo {
+        let e = &self.wiki.entities[id];
+        markdown::LinkInfo {
+            url: self.url(&e.path),
+            title: e.page.title.clone(),
+            kind: self
+                .wiki
+                .config
+                .kinds
+                .get(&e.page.kind)
+                .map_or_else(|| e.page.kind.clone(), |k| k.singular.clone()),
+            summary: e.page.summary.clone(),
+        }
     }
 
-    /// URL and title of the entity whose slug is the `.md` link's file stem.
-    fn resolve_md(&self, stem: &str) -> Option<(String, String)> {
+    /// The entity a wikilink target names.
+    fn resolve_target(&self, target: &str) -> Option<markdown::LinkInfo> {
+        self.wiki.lookup(target).map(|id| self.link_info(id))
+    }
+
+    /// The entity whose slug is the `.md` link's file stem.
+    fn resolve_md(&self, stem: &str) -> Option<markdown::LinkInfo> {
         self.wiki
             .names
             .by_slug
             .get(&crate::text::slugify(stem))
-            .map(|&id| {
-                let l = self.link(id);
-                (l.url, l.title)
-            })
+            .map(|&id| self.link_info(id))
     }
 }
 
 impl Resolver for BodyResolver<'_, '_> {
-    fn entity(&self, target: &str) -> Option<(String, String)> {
+    fn entity(&self, target: &str) -> Option<markdown::LinkInfo> {
         self.r.resolve_target(target)
     }
-    fn md_file(&self, stem: &str) -> Option<(String, String)> {
+    fn md_file(&self, stem: &str) -> Option<markdown::LinkInfo> {
         self.r.resolve_md(stem)
     }
     fn cite(&self, key: &str) -> String {
@@ -714,7 +800,7 @@ impl Resolver for BodyResolver<'_, '_> {
                     "<sup class=\"cite\"><a href=\"{url}\" title=\"{q}\" data-ref=\"{n}\" data-key=\"{k}\">[{n}]</a></sup>",
                     n = ci + 1,
                     k = escape_html(key),
-                    url = escape_html(&self.r.passage_url(c.source, c.passage)),
+                    url = escape_html(&self.r.citation_url(c)),
                     q = escape_html(&c.quote)
                 )
             }
@@ -731,10 +817,10 @@ struct HomeResolver<'a, 'w> {
 }
 
 impl Resolver for HomeResolver<'_, '_> {
-    fn entity(&self, target: &str) -> Option<(String, String)> {
+    fn entity(&self, target: &str) -> Option<markdown::LinkInfo> {
         self.r.resolve_target(target)
     }
-    fn md_file(&self, stem: &str) -> Option<(String, String)> {
+    fn md_file(&self, stem: &str) -> Option<markdown::LinkInfo> {
         self.r.resolve_md(stem)
     }
     fn cite(&self, key: &str) -> String {

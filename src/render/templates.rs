@@ -18,6 +18,12 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/redirect.html"),
     ),
     ("404.html", include_str!("../../templates/404.html")),
+    ("search.html", include_str!("../../templates/search.html")),
+    (
+        "timeline.html",
+        include_str!("../../templates/timeline.html"),
+    ),
+    ("graph.html", include_str!("../../templates/graph.html")),
 ];
 
 /// Builds the template set for the wiki at `root`.

@@ -125,14 +125,19 @@ pub struct ReferenceView {
     pub source_id: String,
     /// Source title.
     pub source_title: String,
+    /// "Author, Publisher, date", as far as known.
+    pub source_byline: String,
     /// Passage number.
     pub passage: u32,
-    /// URL of the passage.
+    /// URL of the passage, with the quoted range to highlight.
     pub url: String,
     /// Quoted words.
     pub quote: String,
     /// Editor's note, or empty.
     pub note: String,
+    /// The whole passage, escaped, with the quoted words in `<mark>` (trusted HTML), for the
+    /// preview card.
+    pub context_html: String,
 }
 
 /// A link to a passage.
@@ -201,6 +206,62 @@ pub struct EntityView {
     pub mentioned_in: Vec<PassageLink>,
     /// Passages mentioning this entity that it does not cite.
     pub mentioned_not_cited: Vec<PassageLink>,
+    /// This entity's dated facts and the dated entities it relates to, in date order.
+    pub timeline: Vec<TimelineEntry>,
+    /// The relation neighbourhood as an inline SVG (trusted, built from escaped text), or empty.
+    pub graph_svg: String,
+}
+
+/// One dated entry of a timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    /// ISO partial date (`2017-03`), sortable.
+    pub date: String,
+    /// Human date (`March 2017`).
+    pub date_human: String,
+    /// Year, for grouping.
+    pub year: String,
+    /// What happened (`born`, `founded`, an event's title).
+    pub label: String,
+    /// The entity.
+    pub entity: EntityLink,
+    /// Kind name of the entity (for filtering).
+    pub kind: String,
+}
+
+/// Root of `search.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchPageView {
+    /// Site values.
+    pub site: SiteView,
+    /// Page metadata.
+    pub meta: PageMeta,
+}
+
+/// Root of `timeline.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelinePageView {
+    /// Site values.
+    pub site: SiteView,
+    /// Page metadata.
+    pub meta: PageMeta,
+    /// Entries in date order (equal dates by title).
+    pub entries: Vec<TimelineEntry>,
+}
+
+/// Root of `graph.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphPageView {
+    /// Site values.
+    pub site: SiteView,
+    /// Page metadata.
+    pub meta: PageMeta,
+    /// The overview SVG (trusted).
+    pub svg: String,
+    /// Entities drawn.
+    pub nodes: usize,
+    /// Relations drawn.
+    pub edges: usize,
 }
 
 /// Root of `source.html`.

@@ -167,6 +167,7 @@ pub fn broken_links(site: &Site, out: &str, base: &str) -> Vec<String> {
                 Some((p, f)) => (p.to_string(), Some(f.to_string())),
                 None => (url.clone(), None),
             };
+            let p = p.split('?').next().unwrap_or("").to_string();
             let target = if p.is_empty() {
                 path.clone()
             } else {

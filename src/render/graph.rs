@@ -1,0 +1,170 @@
+//! Relation graphs drawn as SVG at build time: an entity's neighbourhood (typed, labelled
+//! edges) and a global overview. Pure functions from a small graph description to an SVG
+//! string; every label is escaped, every node is a link, and nothing needs JavaScript.
+
+use std::fmt::Write as _;
+
+use crate::text::escape_html;
+
+/// A node to draw.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Title.
+    pub title: String,
+    /// URL.
+    pub url: String,
+    /// Kind name (a CSS class).
+    pub kind: String,
+}
+
+/// An edge from the centre (or between overview nodes).
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// Index of the first node.
+    pub from: usize,
+    /// Index of the second node.
+    pub to: usize,
+    /// Label (relation label as seen from `from`).
+    pub label: String,
+}
+
+fn short(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!(
+            "{}…",
+            s.chars().take(max - 1).collect::<String>().trim_end()
+        )
+    }
+}
+
+/// The neighbourhood of `center` (node 0 of `nodes`): the others on a circle around it, one
+/// labelled edge each. At most `max` neighbours are drawn.
+pub fn neighbourhood(nodes: &[Node], edges: &[Edge], max: usize) -> String {
+    let n = (nodes.len().saturating_sub(1)).min(max);
+    if n == 0 {
+        return String::new();
+    }
+    let (w, h) = (720.0_f64, if n <= 6 { 360.0 } else { 520.0 });
+    let (cx, cy) = (w / 2.0, h / 2.0);
+    let (rx, ry) = (w / 2.0 - 120.0, h / 2.0 - 40.0);
+    let pos = |i: usize| -> (f64, f64) {
+        if i == 0 {
+            return (cx, cy);
+        }
+        let a = -std::f64::consts::FRAC_PI_2 + (i - 1) as f64 * std::f64::consts::TAU / n as f64;
+        (cx + rx * a.cos(), cy + ry * a.sin())
+    };
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg class=\"graph\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"graph-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"graph-title\">Relations of {}</title>",
+        escape_html(&nodes[0].title)
+    );
+    for e in edges.iter().filter(|e| e.from.max(e.to) <= n) {
+        let ((x1, y1), (x2, y2)) = (pos(e.from), pos(e.to));
+        // Labels sit nearer the neighbour than the centre, where spokes crowd together.
+        let (mx, my) = (x1 + 0.6 * (x2 - x1), y1 + 0.6 * (y2 - y1) - 4.0);
+        let _ = write!(
+            s,
+            "<line class=\"edge\" x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\"/><text class=\"edge-label\" x=\"{mx:.1}\" y=\"{my:.1}\">{}</text>",
+            escape_html(&short(&e.label, 26))
+        );
+    }
+    for (i, node) in nodes.iter().enumerate().take(n + 1) {
+        let (x, y) = pos(i);
+        let class = if i == 0 { "node center" } else { "node" };
+        let _ = write!(
+            s,
+            "<a href=\"{}\" class=\"{class} kind-{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{}\"/><text x=\"{x:.1}\" y=\"{:.1}\">{}</text></a>",
+            escape_html(&node.url),
+            escape_html(&node.kind),
+            if i == 0 { 9 } else { 6 },
+            y + if i == 0 { 24.0 } else { 20.0 },
+            escape_html(&short(&node.title, 28))
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// The overview: every node on a circle (grouped by the order given), edges as chords, labels
+/// radiating outwards.
+pub fn overview(nodes: &[Node], edges: &[Edge]) -> String {
+    let n = nodes.len().max(1);
+    let r = (n as f64 * 5.5).clamp(220.0, 1400.0);
+    let size = 2.0 * (r + 230.0);
+    let c = size / 2.0;
+    let pos = |i: usize| {
+        let a = i as f64 * std::f64::consts::TAU / n as f64;
+        (c + r * a.cos(), c + r * a.sin(), a)
+    };
+    let mut s = String::new();
+    let _ = write!(s, "<svg class=\"graph overview\" viewBox=\"0 0 {size:.0} {size:.0}\" role=\"img\" aria-label=\"Overview of all relations\" xmlns=\"http://www.w3.org/2000/svg\">");
+    for e in edges {
+        let ((x1, y1, _), (x2, y2, _)) = (pos(e.from), pos(e.to));
+        let _ = write!(
+            s,
+            "<path class=\"edge\" d=\"M{x1:.1},{y1:.1} Q{c:.1},{c:.1} {x2:.1},{y2:.1}\"><title>{}</title></path>",
+            escape_html(&format!("{} {} {}", nodes[e.from].title, e.label, nodes[e.to].title))
+        );
+    }
+    for (i, node) in nodes.iter().enumerate() {
+        let (x, y, a) = pos(i);
+        let deg = a.to_degrees();
+        let (anchor, rot) = if (90.0..270.0).contains(&deg) {
+            ("end", deg - 180.0)
+        } else {
+            ("start", deg)
+        };
+        let (tx, ty) = (x + 10.0 * a.cos(), y + 10.0 * a.sin());
+        let _ = write!(
+            s,
+            "<a href=\"{}\" class=\"node kind-{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\"/><text x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"{anchor}\" dominant-baseline=\"middle\" transform=\"rotate({rot:.1} {tx:.1} {ty:.1})\">{}</text></a>",
+            escape_html(&node.url),
+            escape_html(&node.kind),
+            escape_html(&short(&node.title, 32))
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(t: &str) -> Node {
+        Node {
+            title: t.into(),
+            url: format!("/x/{t}/"),
+            kind: "person".into(),
+        }
+    }
+
+    #[test]
+    fn svg_escapes_labels_and_links_every_node() {
+        let nodes = vec![node("A <script>"), node("B"), node("C")];
+        let edges = vec![
+            Edge {
+                from: 0,
+                to: 1,
+                label: "leads \"x\"".into(),
+            },
+            Edge {
+                from: 0,
+                to: 2,
+                label: "allied with".into(),
+            },
+        ];
+        let svg = neighbourhood(&nodes, &edges, 24);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(!svg.contains("<script>") && svg.contains("A &lt;script&gt;"));
+        assert_eq!(svg.matches("<a href=").count(), 3);
+        assert!(svg.contains("leads &quot;x&quot;"));
+        assert_eq!(neighbourhood(&nodes[..1], &[], 24), "");
+        let o = overview(&nodes, &edges);
+        assert_eq!(o.matches("<path").count(), 2);
+    }
+}
