@@ -36,6 +36,7 @@ pub struct OutputFile {
 /// The theme files embedded in the binary (the repository's `theme/` is their source).
 pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
     ("style.css", include_bytes!("../../theme/style.css")),
+    ("favicon.svg", include_bytes!("../../theme/favicon.svg")),
     ("theme.js", include_bytes!("../../theme/theme.js")),
     ("refwiki.js", include_bytes!("../../theme/refwiki.js")),
     (

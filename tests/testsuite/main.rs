@@ -3,6 +3,7 @@
 //! See `tests/README.md` for how to add a fixture or update snapshots.
 
 mod bad_inputs;
+mod browser;
 mod build;
 mod diagnostics;
 mod harness;
