@@ -215,6 +215,33 @@ pub fn plain_text(body: &str) -> String {
     out
 }
 
+/// Runs of plain body text outside links, code, headings and raw HTML, with their byte offset
+/// in the body (where the text is the body's own bytes), for unlinked-mention checks.
+pub fn prose_runs(body: &str) -> Vec<(usize, String)> {
+    let (text, end) = prepare(body);
+    let mut out = Vec::new();
+    let mut depth_skip = 0usize;
+    for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
+        if range.start >= end {
+            break;
+        }
+        match ev {
+            Event::Start(
+                Tag::Link { .. } | Tag::Image { .. } | Tag::Heading { .. } | Tag::CodeBlock(_),
+            ) => depth_skip += 1,
+            Event::End(TagEnd::Link | TagEnd::Image | TagEnd::Heading(_) | TagEnd::CodeBlock) => {
+                depth_skip = depth_skip.saturating_sub(1)
+            }
+            Event::Text(t) if depth_skip == 0 => {
+                let exact = text.get(range.clone()) == Some(&*t);
+                out.push((if exact { range.start } else { usize::MAX }, t.to_string()));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Heading ids unique within one page: `[a-z0-9-]` only.
 #[derive(Default)]
 pub struct Ids(BTreeSet<String>);

@@ -2,6 +2,8 @@
 
 mod build;
 mod check;
+pub mod init;
+pub mod new;
 mod serve;
 
 use std::path::PathBuf;
@@ -31,6 +33,10 @@ pub enum Command {
     Check(check::Args),
     /// Serve the wiki on localhost, rebuilding and reloading the browser on every save.
     Serve(serve::Args),
+    /// Create a new wiki with a sample source and two cited pages.
+    Init(init::Args),
+    /// Create a new entity page with a front-matter skeleton.
+    New(new::Args),
 }
 
 /// Parses `std::env::args` and runs the subcommand.
@@ -40,5 +46,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Build(a) => build::run(&cli.root, a),
         Command::Check(a) => check::run(&cli.root, a),
         Command::Serve(a) => serve::run(&cli.root, a),
+        Command::Init(a) => init::run(&cli.root, a),
+        Command::New(a) => new::run(&cli.root, a),
     }
 }

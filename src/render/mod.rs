@@ -8,6 +8,7 @@ pub mod fingerprint;
 pub mod graph;
 pub mod json;
 pub mod pages;
+pub mod publish;
 pub mod search;
 pub mod templates;
 pub mod view;
@@ -89,21 +90,25 @@ pub fn render_changed(
         fingerprints.hash(&mut h);
         h.finish()
     };
-    // wiki.json and the search index depend on everything: rebuild them when any page changed.
+    // wiki.json, the search index and the publishing files depend on everything: rebuild them
+    // when any page changed.
+    let is_data = |p: &str| {
+        p == "wiki.json"
+            || p.starts_with("search/")
+            || matches!(p, "sitemap.xml" | "robots.txt" | "feed.xml")
+    };
     if previous.get("wiki.json") != Some(&json_fp) {
         rendered.push(OutputFile {
             path: "wiki.json".into(),
             bytes: json::export(wiki),
         });
-        for f in search::files(wiki) {
+        let published = publish_files(wiki, fingerprints.keys().map(String::as_str));
+        for f in search::files(wiki).into_iter().chain(published) {
             fingerprints.insert(f.path.clone(), json_fp);
             rendered.push(f);
         }
     } else {
-        for path in previous
-            .keys()
-            .filter(|p| p.starts_with("search/") && p.ends_with(".json"))
-        {
+        for path in previous.keys().filter(|p| is_data(p)) {
             fingerprints.insert(path.clone(), json_fp);
         }
     }
@@ -133,7 +138,8 @@ fn jobs(wiki: &Wiki) -> Vec<Job> {
     jobs
 }
 
-/// Renders every page of the wiki, plus `wiki.json`.
+/// Renders every page of the wiki, plus `wiki.json`, the search index, the sitemap, robots.txt
+/// and the feed.
 pub fn render(wiki: &Wiki, tera: &Tera) -> Result<Vec<OutputFile>> {
     let r = Renderer::new(wiki, tera);
     let jobs = jobs(wiki);
@@ -143,8 +149,29 @@ pub fn render(wiki: &Wiki, tera: &Tera) -> Result<Vec<OutputFile>> {
         bytes: json::export(wiki),
     });
     files.extend(search::files(wiki));
+    let published = publish_files(wiki, files.iter().map(|f| f.path.as_str()));
+    files.extend(published);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// Sitemap (every HTML page but redirects and 404), robots.txt and the Atom feed.
+fn publish_files<'a>(wiki: &Wiki, paths: impl Iterator<Item = &'a str>) -> Vec<OutputFile> {
+    let redirects: BTreeSet<String> = wiki
+        .redirects
+        .iter()
+        .map(|(f, s, _)| format!("{f}/{s}/index.html"))
+        .collect();
+    let mut pages: Vec<String> = paths
+        .filter(|p| p.ends_with(".html") && *p != "404.html" && !redirects.contains(*p))
+        .map(str::to_string)
+        .collect();
+    pages.sort();
+    vec![
+        publish::sitemap(wiki, &pages),
+        publish::robots(wiki),
+        publish::feed(wiki),
+    ]
 }
 
 /// One page to render.
@@ -430,6 +457,7 @@ impl<'w> Renderer<'w> {
                 mentioned_in: e.mentioned_in.iter().map(plink).collect(),
                 mentioned_not_cited: e.mentioned_not_cited.iter().map(plink).collect(),
                 timeline: self.entity_timeline(id),
+                json_ld: publish::json_ld(w, id),
                 graph_svg: self.entity_graph(id),
             },
         };

@@ -206,6 +206,8 @@ pub struct EntityView {
     pub mentioned_in: Vec<PassageLink>,
     /// Passages mentioning this entity that it does not cite.
     pub mentioned_not_cited: Vec<PassageLink>,
+    /// schema.org JSON-LD, already safe to inline in a `<script>` (trusted).
+    pub json_ld: String,
     /// This entity's dated facts and the dated entities it relates to, in date order.
     pub timeline: Vec<TimelineEntry>,
     /// The relation neighbourhood as an inline SVG (trusted, built from escaped text), or empty.

@@ -51,11 +51,15 @@ impl Matcher {
 
     /// The mentions in one passage, in order.
     pub fn find(&self, p: &Passage) -> Vec<Mention> {
+        self.find_in(&p.text)
+    }
+
+    /// The mentions in any text, in order (byte ranges of `text`).
+    pub fn find_in(&self, text: &str) -> Vec<Mention> {
         let Some(ac) = &self.ac else {
             return Vec::new();
         };
-        let (folded, map) = fold_keep_case_mapped(&p.text);
-        let text = p.text.as_str();
+        let (folded, map) = fold_keep_case_mapped(text);
         let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
         // Boundaries are checked in the original text, so "JNIM’s" mentions JNIM even though
         // folding removed the apostrophe.

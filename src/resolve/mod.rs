@@ -460,6 +460,44 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         .map(|s| s.passages.iter().map(|p| matcher.find(p)).collect())
         .collect();
 
+    // Entity bodies that name another entity without linking it: a warning with the link to add.
+    let unlinked: Vec<Vec<Diagnostic>> = resolved
+        .par_iter()
+        .enumerate()
+        .map(|(id, e)| {
+            let mut seen = BTreeSet::new();
+            let mut d = Vec::new();
+            for (off, run) in markdown::prose_runs(e.page.body()) {
+                for m in matcher.find_in(&run) {
+                    let t = m.entity;
+                    if t == id || e.links_to.contains(&t) || !seen.insert(t) {
+                        continue;
+                    }
+                    let name = &run[m.start..m.end];
+                    let at = e.page.body_offset + if off == usize::MAX { 0 } else { off + m.start };
+                    let target = &resolved[t].page;
+                    let link = if crate::text::fold(name) == crate::text::fold(&target.title) {
+                        format!("[[{name}]]")
+                    } else {
+                        format!("[[{}|{name}]]", target.slug)
+                    };
+                    d.push(
+                        e.page
+                            .file
+                            .warning(
+                                "unlinked-mention",
+                                at,
+                                format!("`{name}` names `{}` but is not linked", target.title),
+                            )
+                            .hint(format!("link the first mention: {link}")),
+                    );
+                }
+            }
+            d
+        })
+        .collect();
+    diags.extend(unlinked.into_iter().flatten());
+
     let mut rsources: Vec<ResolvedSource> = sources
         .into_iter()
         .zip(mentions)

@@ -45,6 +45,7 @@ const CASES: &[(&str, &str)] = &[
     ("unused-citation", "unused-citation"),
     ("orphan-entity", "orphan-entity"),
     ("uncited-source", "uncited-source"),
+    ("unlinked-mention", "unlinked-mention"),
     ("config", "unknown-key"),
     ("config-syntax", "config"),
 ];
@@ -54,6 +55,7 @@ const WARNINGS: &[&str] = &[
     "unused-citation",
     "orphan-entity",
     "uncited-source",
+    "unlinked-mention",
 ];
 
 #[test]

@@ -7,4 +7,5 @@ mod browser;
 mod build;
 mod diagnostics;
 mod harness;
+mod publish;
 mod serve;
