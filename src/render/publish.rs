@@ -102,9 +102,9 @@ pub fn feed(w: &Wiki) -> OutputFile {
     for i in ids {
         let e = &w.entities[i];
         let url = abs(w, &e.path);
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "  <entry><title>{}</title><link href=\"{}\"/><id>{}</id><updated>{}</updated><summary>{}</summary></entry>\n",
+            "  <entry><title>{}</title><link href=\"{}\"/><id>{}</id><updated>{}</updated><summary>{}</summary></entry>",
             xml_escape(&e.page.title),
             xml_escape(&url),
             xml_escape(&url),
