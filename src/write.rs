@@ -97,8 +97,78 @@ pub fn theme_files(root: &Path) -> Result<Vec<OutputFile>> {
     Ok(files)
 }
 
-/// Writes `files` to a staging folder next to `out`, then swaps it in.
+/// Exchanges two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`). `Ok(false)` when the
+/// platform or filesystem cannot, so the caller falls back to two renames.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> Result<bool> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let ca = CString::new(a.as_os_str().as_bytes())?;
+    let cb = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both pointers are valid NUL-terminated paths for the duration of the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::ENOTSUP) => Ok(false),
+        _ => Err(anyhow::Error::new(err).context(format!(
+            "failed to swap `{}` and `{}`",
+            a.display(),
+            b.display()
+        ))),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> Result<bool> {
+    Ok(false)
+}
+
+/// Test hook for fault injection (catalogue E5): with `REFWIKI_FAIL_WRITE_AFTER=N` in the
+/// environment, the (N+1)th file write fails as a full disk would.
+fn injected_fault(count: &std::sync::atomic::AtomicUsize) -> Result<()> {
+    if let Some(n) = std::env::var("REFWIKI_FAIL_WRITE_AFTER")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= n {
+            bail!("No space left on device (os error 28) [injected by REFWIKI_FAIL_WRITE_AFTER]");
+        }
+    }
+    Ok(())
+}
+
+/// Puts back a previous site left aside by a build killed between the two renames of the
+/// non-atomic fallback swap.
+pub fn recover(out: &Path) -> Result<()> {
+    let parent = out.parent().expect("checked output folder has a parent");
+    let name = out
+        .file_name()
+        .expect("checked")
+        .to_string_lossy()
+        .to_string();
+    let old = parent.join(format!(".{name}.refwiki-old"));
+    if !out.exists() && old.is_dir() {
+        fsx::rename(&old, out)?;
+    }
+    Ok(())
+}
+
+/// Writes `files` to a staging folder next to `out`, then swaps it in: atomically where the
+/// platform allows (so `out` is at every instant either the whole old site or the whole new
+/// one), else with two renames and recovery on the next build.
 pub fn write_site(out: &Path, files: &[OutputFile]) -> Result<()> {
+    recover(out)?;
     let parent = out.parent().expect("checked output folder has a parent");
     let name = out
         .file_name()
@@ -109,6 +179,7 @@ pub fn write_site(out: &Path, files: &[OutputFile]) -> Result<()> {
     let old = parent.join(format!(".{name}.refwiki-old"));
     fsx::remove_dir_all_if_exists(&staging)?;
     fsx::create_dir_all(&staging)?;
+    let count = std::sync::atomic::AtomicUsize::new(0);
     let result = (|| -> Result<()> {
         files.par_iter().try_for_each(|f| {
             if f.path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
@@ -117,6 +188,7 @@ pub fn write_site(out: &Path, files: &[OutputFile]) -> Result<()> {
                     f.path
                 );
             }
+            injected_fault(&count)?;
             fsx::write(&staging.join(&f.path), &f.bytes)
         })?;
         fsx::write(
@@ -127,7 +199,15 @@ pub fn write_site(out: &Path, files: &[OutputFile]) -> Result<()> {
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
+        return Err(e.context(format!(
+            "failed to write the site; `{}` was left as it was",
+            out.display()
+        )));
+    }
+    if out.exists() && exchange(&staging, out)? {
+        // `staging` now holds the previous site.
+        fsx::remove_dir_all_if_exists(&staging)?;
+        return Ok(());
     }
     fsx::remove_dir_all_if_exists(&old)?;
     if out.exists() {

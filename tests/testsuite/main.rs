@@ -6,6 +6,7 @@ mod bad_inputs;
 mod browser;
 mod build;
 mod diagnostics;
+mod hardening;
 mod harness;
 mod publish;
 mod serve;
