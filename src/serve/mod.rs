@@ -62,8 +62,26 @@ fn report(outcome: &Result<Outcome>, started: Instant) -> Option<String> {
     }
 }
 
+/// Lets the server hold many idle connections (browsers keep SSE streams open): raises the
+/// soft open-file limit to the hard one, capped at 65 536.
+fn raise_fd_limit() {
+    #[cfg(unix)]
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = lim.rlim_max.min(65_536);
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 /// Runs the development server until the process is stopped.
 pub fn run(opts: ServeOptions) -> Result<()> {
+    raise_fd_limit();
     let root = crate::fsx::canonicalize(&opts.root)?;
     if !opts.bind.is_loopback() {
         eprintln!(

@@ -10,3 +10,4 @@ mod hardening;
 mod harness;
 mod publish;
 mod serve;
+mod stress;

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use crate::harness::Site;
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Server {
@@ -21,7 +21,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(site: &Site, extra: &[&str]) -> Server {
+pub(crate) fn serve(site: &Site, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_refwiki"))
         .arg("--root")
         .arg(&site.dir)
@@ -47,7 +47,7 @@ fn serve(site: &Site, extra: &[&str]) -> Server {
 }
 
 /// One HTTP/1.1 request; returns status and body.
-fn get_host(port: u16, path: &str, host: &str) -> (u16, String) {
+pub(crate) fn get_host(port: u16, path: &str, host: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
@@ -70,17 +70,17 @@ fn get_host(port: u16, path: &str, host: &str) -> (u16, String) {
     (status, body)
 }
 
-fn get(srv: &Server, path: &str) -> (u16, String) {
+pub(crate) fn get(srv: &Server, path: &str) -> (u16, String) {
     get_host(srv.port, path, &format!("localhost:{}", srv.port))
 }
 
 /// A Server-Sent Events subscription.
-struct Events {
+pub(crate) struct Events {
     reader: BufReader<TcpStream>,
 }
 
 impl Events {
-    fn open(srv: &Server) -> Events {
+    pub(crate) fn open(srv: &Server) -> Events {
         let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
         write!(
             s,
@@ -97,7 +97,7 @@ impl Events {
     }
 
     /// The next event (name, data) within `timeout`, or `None`.
-    fn next(&mut self, timeout: Duration) -> Option<(String, String)> {
+    pub(crate) fn next(&mut self, timeout: Duration) -> Option<(String, String)> {
         self.reader
             .get_ref()
             .set_read_timeout(Some(timeout))
@@ -131,7 +131,7 @@ impl Events {
     }
 
     /// Waits for the next event named `want`, skipping keep-alives.
-    fn expect(&mut self, want: &str) -> String {
+    pub(crate) fn expect(&mut self, want: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Some((name, data)) = self.next(Duration::from_secs(20)) {
