@@ -14,6 +14,17 @@ use crate::text::{did_you_mean, LineIndex};
 /// The embedded default configuration.
 pub const DEFAULT_CONFIG: &str = include_str!("../defaults/wiki.toml");
 
+/// URL folders the site uses for its own pages; no kind may use them.
+pub const RESERVED_FOLDERS: &[&str] = &[
+    "sources",
+    "tags",
+    "search",
+    "timeline",
+    "graph",
+    "vendor",
+    "__refwiki",
+];
+
 /// Keys that every entity may carry, whatever its kind.
 pub const COMMON_KEYS: &[&str] = &[
     "title",
@@ -168,6 +179,17 @@ impl Config {
                     name,
                 },
             );
+        }
+        for k in kinds.values() {
+            if RESERVED_FOLDERS.contains(&k.folder.as_str()) {
+                diags.push(Diagnostic::error(
+                    "config",
+                    "wiki.toml",
+                    1,
+                    1,
+                    format!("kind `{}` uses the URL folder `{}`, which the site uses for its own pages", k.name, k.folder),
+                ).hint(format!("choose another folder; reserved: {}", RESERVED_FOLDERS.join(", "))));
+            }
         }
         let mut relations = BTreeMap::new();
         for (name, r) in raw.relations {

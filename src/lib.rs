@@ -38,6 +38,7 @@ pub mod render;
 pub mod resolve;
 pub mod serve;
 pub mod session;
+pub mod testing;
 pub mod text;
 pub mod write;
 

@@ -172,8 +172,11 @@ impl Session {
             .into_iter()
             .map(|f| (f.path, f.bytes))
             .collect();
+        // Generated pages win over theme files of the same path, as in `build`.
         for f in self.theme.as_ref().expect("loaded") {
-            fresh.insert(f.path.clone(), f.bytes.clone());
+            fresh
+                .entry(f.path.clone())
+                .or_insert_with(|| f.bytes.clone());
         }
         for path in inc
             .fingerprints

@@ -42,8 +42,14 @@ impl Renderer<'_> {
     fn hash_citation(&self, holder: usize, ci: usize, h: &mut DefaultHasher) {
         let c = &self.wiki.entities[holder].citations[ci];
         let s = &self.wiki.sources[c.source].source;
+        // Everything a reference shows: the source's metadata and the passage around the quote.
+        (&c.key, &s.id, &s.title, &s.author, &s.publisher, s.date).hash(h);
         (
-            &c.key, &s.id, &s.title, c.passage, &c.quote, &c.note, c.range,
+            c.passage,
+            &c.quote,
+            &c.note,
+            c.range,
+            &s.passages[c.passage as usize - 1].text,
         )
             .hash(h);
     }

@@ -168,6 +168,7 @@ pub fn json_ld(w: &Wiki, id: usize) -> String {
         .iter()
         .map(|c| abs(w, &format!("sources/{}/", w.sources[c.source].source.id)))
         .collect();
+    cites.sort();
     cites.dedup();
     let ld = JsonLd {
         context: "https://schema.org",

@@ -56,16 +56,19 @@ pub struct Shared {
     pub tx: broadcast::Sender<Message>,
     /// Host names (with port) browsers may use.
     pub hosts: Vec<String>,
+    /// Bound to a non-loopback address: accept IP-literal hosts too.
+    pub open: bool,
 }
 
 impl Shared {
     /// New shared state for a server reachable as `hosts`.
-    pub fn new(hosts: Vec<String>) -> Arc<Shared> {
+    pub fn new(hosts: Vec<String>, open: bool) -> Arc<Shared> {
         let (tx, _) = broadcast::channel(16);
         Arc::new(Shared {
             status: RwLock::new(Status::default()),
             tx,
             hosts,
+            open,
         })
     }
 }
@@ -83,17 +86,48 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// Longest request target accepted (longer ones get 414).
+pub const MAX_URI: usize = 8 * 1024;
+
+/// Whether a `Host` header may reach this server: one of its loopback names, or (when it was
+/// bound to a non-loopback address on purpose) any IP literal. DNS rebinding needs a domain
+/// name, so IP literals are safe to accept.
+pub fn host_allowed(allowed: &[String], open: bool, host: &str) -> bool {
+    if allowed.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return true;
+    }
+    let bare = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    open && bare
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .is_ok()
+}
+
 async fn check_host(
     State(s): State<Arc<Shared>>,
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
+    if req.uri().to_string().len() > MAX_URI {
+        return (
+            StatusCode::URI_TOO_LONG,
+            "refwiki serve: request target too long\n",
+        )
+            .into_response();
+    }
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    if !s.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+    if !host_allowed(&s.hosts, s.open, host) {
         return (
             StatusCode::FORBIDDEN,
             "refwiki serve: foreign Host header refused\n",
@@ -338,6 +372,17 @@ mod tests {
         }
         assert_eq!(site_path("/.git/config"), Err(PathError::Hidden));
         assert_eq!(site_path("/.env"), Err(PathError::Hidden));
+    }
+
+    #[test]
+    fn hosts_loopback_names_or_ip_literals_when_open() {
+        let allowed = vec!["localhost:1111".to_string(), "127.0.0.1:1111".to_string()];
+        assert!(host_allowed(&allowed, false, "localhost:1111"));
+        assert!(!host_allowed(&allowed, false, "attacker.example"));
+        assert!(!host_allowed(&allowed, false, "192.168.1.5:1111"));
+        assert!(host_allowed(&allowed, true, "192.168.1.5:1111"));
+        assert!(host_allowed(&allowed, true, "[fe80::1]:1111"));
+        assert!(!host_allowed(&allowed, true, "attacker.example:1111"));
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn report(outcome: &Result<Outcome>, started: Instant) -> Option<String> {
             let text = o.diagnostics.render(Format::Human);
             eprint!("{text}");
             eprintln!(
-                "build failed after {} ms; still serving the last good site",
+                "build failed after {} ms; the last good site is kept",
                 started.elapsed().as_millis()
             );
             Some(text)
@@ -106,7 +106,7 @@ pub fn run(opts: ServeOptions) -> Result<()> {
     if !opts.bind.is_loopback() && !opts.bind.is_unspecified() {
         hosts.push(addr.to_string());
     }
-    let shared = http::Shared::new(hosts);
+    let shared = http::Shared::new(hosts, !opts.bind.is_loopback());
     let generation_base = std::process::id() as u64 * 1_000_000;
 
     // Watch before the first build, so a save made while it runs is not lost.
@@ -130,14 +130,11 @@ pub fn run(opts: ServeOptions) -> Result<()> {
             eprintln!("error: the server stopped: {e}");
         }
     });
-    let url = format!(
-        "http://{}/",
-        if addr.ip().is_loopback() {
-            format!("localhost:{}", addr.port())
-        } else {
-            addr.to_string()
-        }
-    );
+    let url = if addr.ip().is_loopback() || addr.ip().is_unspecified() {
+        format!("http://localhost:{}/", addr.port())
+    } else {
+        format!("http://{addr}/")
+    };
     println!("serving {} at {url}", root.display());
     if opts.open {
         let _ = std::process::Command::new("xdg-open").arg(&url).spawn();

@@ -299,6 +299,13 @@ fn incremental_result_equals_a_clean_build() {
     .unwrap();
     ev.expect("reload");
 
+    // After the template change (which re-renders everything), edits whose effects reach other
+    // pages only through citations: a source's byline and the text around a quote.
+    edit(&site.dir.join("content/sources/src.md"), "author = \"A. Author\"", "author = \"B. Author\"");
+    ev.expect("reload");
+    edit(&site.dir.join("content/sources/src.md"), "Jane Roe leads Alpha Group from Gao City.", "Jane Roe leads Alpha Group from Gao Town.");
+    ev.expect("reload");
+
     assert_eq!(site.run(&["build"]).code, 0);
     let clean = site.tree("public");
     for (path, bytes) in &clean {
