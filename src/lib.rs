@@ -72,6 +72,15 @@ pub struct BuildReport {
     pub sources: usize,
     /// Verified citations.
     pub citations: usize,
+    /// Wall time per stage (load, resolve, render, write, free), for `--timings`.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Prints `report.timings` to stderr, one stage a line.
+pub fn print_timings(report: &BuildReport) {
+    for (stage, d) in &report.timings {
+        eprintln!("{stage:>8}: {:>8.1} ms", d.as_secs_f64() * 1000.0);
+    }
 }
 
 /// Runs the pipeline on the wiki at `root`. Writes only when `opts.write` and no
@@ -84,27 +93,50 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
         )?),
         false => None,
     };
+    let mut timings = Vec::new();
+    let mut t = std::time::Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, std::time::Duration)>| {
+        timings.push((name, t.elapsed()));
+        t = std::time::Instant::now();
+    };
     let tera = render::templates::load(root)?;
     let (corpus, mut diags) = load::load(root, opts.base_url.as_deref())?;
+    lap("load", &mut timings);
     let (wiki, rd) = resolve::resolve(corpus);
     diags.extend(rd);
     let diagnostics = Diagnostics::finish(diags);
+    lap("resolve", &mut timings);
     let mut report = BuildReport {
         files: 0,
         entities: wiki.entities.len(),
         sources: wiki.sources.len(),
         citations: wiki.entities.iter().map(|e| e.citations.len()).sum(),
         diagnostics,
+        timings: Vec::new(),
     };
     if let Some(out) = out_dir {
         if report.diagnostics.errors() == 0 {
-            let mut files = render::render(&wiki, &tera)?;
-            files.extend(write::theme_files(root)?);
-            files.sort_by(|a, b| a.path.cmp(&b.path));
-            files.dedup_by(|a, b| a.path == b.path);
-            write::write_site(&out, &files)?;
-            report.files = files.len();
+            let staging = write::Staging::begin(&out)?;
+            let theme = write::theme_files(root)?;
+            let paths = render::render_each(&wiki, &tera, &|f| staging.write(&f))?;
+            // Theme files never replace generated pages.
+            let generated: std::collections::BTreeSet<&str> =
+                paths.iter().map(String::as_str).collect();
+            let theme: Vec<&render::OutputFile> = theme
+                .iter()
+                .filter(|f| !generated.contains(f.path.as_str()))
+                .collect();
+            for f in &theme {
+                staging.write(f)?;
+            }
+            lap("render", &mut timings);
+            staging.commit()?;
+            lap("write", &mut timings);
+            report.files = paths.len() + theme.len();
         }
     }
+    drop(wiki);
+    lap("free", &mut timings);
+    report.timings = timings;
     Ok(report)
 }

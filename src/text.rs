@@ -37,19 +37,35 @@ fn is_dash(c: char) -> bool {
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
-    for c in s.nfkd() {
-        if unicode_normalization::char::is_combining_mark(c) || is_apostrophe(c) {
-            continue;
+    let mut emit = |c: char, out: &mut String| {
+        if is_apostrophe(c) {
+            return;
         }
         if c.is_whitespace() || is_dash(c) {
             pending_space = !out.is_empty();
-            continue;
+            return;
         }
         if pending_space {
             out.push(' ');
             pending_space = false;
         }
-        out.extend(c.to_lowercase());
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    };
+    for ch in s.chars() {
+        // ASCII needs no decomposition: the fast path for nearly all text.
+        if ch.is_ascii() {
+            emit(ch, &mut out);
+            continue;
+        }
+        for c in std::iter::once(ch).nfkd() {
+            if !unicode_normalization::char::is_combining_mark(c) {
+                emit(c, &mut out);
+            }
+        }
     }
     out
 }
@@ -61,24 +77,33 @@ pub fn fold_keep_case_mapped(s: &str) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(s.len());
     let mut map = Vec::with_capacity(s.len() + 1);
     let mut pending_space: Option<usize> = None;
+    let mut emit = |i: usize, c: char, out: &mut String, map: &mut Vec<usize>| {
+        if is_apostrophe(c) {
+            return;
+        }
+        if c.is_whitespace() || is_dash(c) {
+            if !out.is_empty() && pending_space.is_none() {
+                pending_space = Some(i);
+            }
+            return;
+        }
+        if let Some(at) = pending_space.take() {
+            out.push(' ');
+            map.push(at);
+        }
+        let start = out.len();
+        out.push(c);
+        map.extend(std::iter::repeat_n(i, out.len() - start));
+    };
     for (i, ch) in s.char_indices() {
+        if ch.is_ascii() {
+            emit(i, ch, &mut out, &mut map);
+            continue;
+        }
         for c in std::iter::once(ch).nfkd() {
-            if unicode_normalization::char::is_combining_mark(c) || is_apostrophe(c) {
-                continue;
+            if !unicode_normalization::char::is_combining_mark(c) {
+                emit(i, c, &mut out, &mut map);
             }
-            if c.is_whitespace() || is_dash(c) {
-                if !out.is_empty() && pending_space.is_none() {
-                    pending_space = Some(i);
-                }
-                continue;
-            }
-            if let Some(at) = pending_space.take() {
-                out.push(' ');
-                map.push(at);
-            }
-            let start = out.len();
-            out.push(c);
-            map.extend(std::iter::repeat_n(i, out.len() - start));
         }
     }
     map.push(s.len());

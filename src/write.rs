@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use crate::fsx;
@@ -164,60 +164,96 @@ pub fn recover(out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `files` to a staging folder next to `out`, then swaps it in: atomically where the
-/// platform allows (so `out` is at every instant either the whole old site or the whole new
-/// one), else with two renames and recovery on the next build.
-pub fn write_site(out: &Path, files: &[OutputFile]) -> Result<()> {
-    recover(out)?;
-    let parent = out.parent().expect("checked output folder has a parent");
-    let name = out
-        .file_name()
-        .expect("checked")
-        .to_string_lossy()
-        .to_string();
-    let staging = parent.join(format!(".{name}.refwiki-staging"));
-    let old = parent.join(format!(".{name}.refwiki-old"));
-    fsx::remove_dir_all_if_exists(&staging)?;
-    fsx::create_dir_all(&staging)?;
-    let count = std::sync::atomic::AtomicUsize::new(0);
-    let result = (|| -> Result<()> {
-        files.par_iter().try_for_each(|f| {
-            if f.path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
-                bail!(
-                    "internal error: output path `{}` is not a plain relative path",
-                    f.path
-                );
-            }
-            injected_fault(&count)?;
-            fsx::write(&staging.join(&f.path), &f.bytes)
-        })?;
+/// A staging folder beside the output folder, filled file by file (from many threads) and
+/// then swapped in whole. Dropping it without `commit` removes it.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    count: std::sync::atomic::AtomicUsize,
+    committed: bool,
+}
+
+impl Staging {
+    /// Creates an empty staging folder for `out` (recovering an interrupted swap first).
+    pub fn begin(out: &Path) -> Result<Staging> {
+        recover(out)?;
+        let parent = out.parent().expect("checked output folder has a parent");
+        let name = out
+            .file_name()
+            .expect("checked")
+            .to_string_lossy()
+            .to_string();
+        let dir = parent.join(format!(".{name}.refwiki-staging"));
+        fsx::remove_dir_all_if_exists(&dir)?;
+        fsx::create_dir_all(&dir)?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            count: std::sync::atomic::AtomicUsize::new(0),
+            committed: false,
+        })
+    }
+
+    /// Writes one file into the staging folder.
+    pub fn write(&self, f: &OutputFile) -> Result<()> {
+        if f.path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
+            bail!(
+                "internal error: output path `{}` is not a plain relative path",
+                f.path
+            );
+        }
+        injected_fault(&self.count)?;
+        fsx::write(&self.dir.join(&f.path), &f.bytes).with_context(|| {
+            format!(
+                "failed to write the site; `{}` was left as it was",
+                self.out.display()
+            )
+        })
+    }
+
+    /// Adds the marker and swaps the staging folder in: atomically where the platform allows
+    /// (so the output is at every instant either the whole old site or the whole new one), else
+    /// with two renames and recovery on the next build.
+    pub fn commit(mut self) -> Result<()> {
         fsx::write(
-            &staging.join(MARKER),
+            &self.dir.join(MARKER),
             b"This folder is written by refwiki build and replaced whole on every build.\n",
         )?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e.context(format!(
-            "failed to write the site; `{}` was left as it was",
-            out.display()
-        )));
+        self.committed = true;
+        let (out, staging) = (&self.out, &self.dir);
+        let parent = out.parent().expect("checked output folder has a parent");
+        let old = parent.join(format!(
+            ".{}.refwiki-old",
+            out.file_name().expect("checked").to_string_lossy()
+        ));
+        if out.exists() && exchange(staging, out)? {
+            // `staging` now holds the previous site.
+            return fsx::remove_dir_all_if_exists(staging);
+        }
+        fsx::remove_dir_all_if_exists(&old)?;
+        if out.exists() {
+            fsx::rename(out, &old)?;
+        }
+        if let Err(e) = fsx::rename(staging, out) {
+            // Put the previous site back.
+            let _ = std::fs::rename(&old, out);
+            return Err(e);
+        }
+        fsx::remove_dir_all_if_exists(&old)
     }
-    if out.exists() && exchange(&staging, out)? {
-        // `staging` now holds the previous site.
-        fsx::remove_dir_all_if_exists(&staging)?;
-        return Ok(());
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
-    fsx::remove_dir_all_if_exists(&old)?;
-    if out.exists() {
-        fsx::rename(out, &old)?;
-    }
-    if let Err(e) = fsx::rename(&staging, out) {
-        // Put the previous site back.
-        let _ = std::fs::rename(&old, out);
-        return Err(e);
-    }
-    fsx::remove_dir_all_if_exists(&old)?;
-    Ok(())
+}
+
+/// Writes `files` to a staging folder next to `out`, then swaps it in.
+pub fn write_site(out: &Path, files: &[OutputFile]) -> Result<()> {
+    let staging = Staging::begin(out)?;
+    files.par_iter().try_for_each(|f| staging.write(f))?;
+    staging.commit()
 }

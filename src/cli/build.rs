@@ -20,6 +20,9 @@ pub struct Args {
     /// Diagnostics format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+    /// Print the time each stage took (load, resolve, render, write) to stderr.
+    #[arg(long)]
+    pub timings: bool,
     /// Keep running: rebuild into the output folder after every change.
     #[arg(long)]
     pub watch: bool,
@@ -40,6 +43,9 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         write: true,
     };
     let report = crate::build(root, &opts)?;
+    if args.timings {
+        crate::print_timings(&report);
+    }
     eprint!("{}", report.diagnostics.render(args.format));
     if report.diagnostics.errors() > 0 {
         eprintln!(

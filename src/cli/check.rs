@@ -25,6 +25,9 @@ pub struct Args {
     /// Treat warnings as errors.
     #[arg(long)]
     pub strict: bool,
+    /// Print the time each stage took to stderr.
+    #[arg(long)]
+    pub timings: bool,
     /// Report only problems in these files and problems they cause elsewhere (compared to HEAD).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub changed: Vec<PathBuf>,
@@ -46,6 +49,9 @@ fn diagnostics(root: &Path) -> Result<crate::BuildReport> {
 /// Checks; exits 1 on errors (or warnings with `--strict`).
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let report = diagnostics(root)?;
+    if args.timings {
+        crate::print_timings(&report);
+    }
     let mut d = report.diagnostics.clone();
     if !args.changed.is_empty() || args.since.is_some() {
         d = focus(root, &args, d)?;

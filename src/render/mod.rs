@@ -52,6 +52,7 @@ pub struct Renderer<'w> {
     tera: &'w Tera,
     site: SiteView,
     site_hash: u64,
+    links: Vec<EntityLink>,
 }
 
 /// The result of an incremental render: every output path with its fingerprint, and the
@@ -139,18 +140,77 @@ fn jobs(wiki: &Wiki) -> Vec<Job> {
 }
 
 /// Renders every page of the wiki, plus `wiki.json`, the search index, the sitemap, robots.txt
-/// and the feed.
-pub fn render(wiki: &Wiki, tera: &Tera) -> Result<Vec<OutputFile>> {
+/// and the feed, handing each file to `sink` as soon as it is ready (from several threads), so
+/// a build never holds the whole site in memory. Returns the paths produced, sorted.
+pub fn render_each(
+    wiki: &Wiki,
+    tera: &Tera,
+    sink: &(dyn Fn(OutputFile) -> Result<()> + Sync),
+) -> Result<Vec<String>> {
     let r = Renderer::new(wiki, tera);
     let jobs = jobs(wiki);
-    let mut files: Vec<OutputFile> = jobs.par_iter().map(|j| r.job(j)).collect::<Result<_>>()?;
-    files.push(OutputFile {
+    let profile = std::env::var_os("REFWIKI_PROFILE").is_some();
+    let timed: Vec<(String, &'static str, std::time::Duration)> = jobs
+        .par_iter()
+        .map(|j| {
+            let t = std::time::Instant::now();
+            let f = r.job(j)?;
+            let path = f.path.clone();
+            let d = t.elapsed();
+            sink(f)?;
+            Ok((path, j.name(), d))
+        })
+        .collect::<Result<_>>()?;
+    let mut per_kind: BTreeMap<&'static str, (usize, std::time::Duration)> = BTreeMap::new();
+    let mut paths: Vec<String> = Vec::with_capacity(timed.len() + 8);
+    for (p, name, d) in timed {
+        let e = per_kind.entry(name).or_default();
+        e.0 += 1;
+        e.1 += d;
+        paths.push(p);
+    }
+    let t = std::time::Instant::now();
+    paths.push("wiki.json".into());
+    sink(OutputFile {
         path: "wiki.json".into(),
         bytes: json::export(wiki),
-    });
-    files.extend(search::files(wiki));
-    let published = publish_files(wiki, files.iter().map(|f| f.path.as_str()));
-    files.extend(published);
+    })?;
+    per_kind.insert("wiki.json", (1, t.elapsed()));
+    let t = std::time::Instant::now();
+    for f in search::files(wiki) {
+        paths.push(f.path.clone());
+        sink(f)?;
+    }
+    per_kind.insert("search index", (1, t.elapsed()));
+    let t = std::time::Instant::now();
+    for f in publish_files(wiki, paths.iter().map(String::as_str)) {
+        paths.push(f.path.clone());
+        sink(f)?;
+    }
+    per_kind.insert("sitemap, feed", (1, t.elapsed()));
+    if profile {
+        for (name, (n, d)) in &per_kind {
+            eprintln!(
+                "  render/{name:<16} {n:>6} files {:>9.1} ms (summed over threads)",
+                d.as_secs_f64() * 1000.0
+            );
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// Renders every page into memory (tests and tools; `build` streams with [`render_each`]).
+pub fn render(wiki: &Wiki, tera: &Tera) -> Result<Vec<OutputFile>> {
+    let files = std::sync::Mutex::new(Vec::new());
+    render_each(wiki, tera, &|f| {
+        files
+            .lock()
+            .expect("no panics while holding the lock")
+            .push(f);
+        Ok(())
+    })?;
+    let mut files = files.into_inner().expect("no poisoned lock");
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
@@ -172,6 +232,26 @@ fn publish_files<'a>(wiki: &Wiki, paths: impl Iterator<Item = &'a str>) -> Vec<O
         publish::robots(wiki),
         publish::feed(wiki),
     ]
+}
+
+impl Job {
+    /// A short name of the page type, for profiles.
+    fn name(&self) -> &'static str {
+        match self {
+            Job::Search => "search page",
+            Job::Timeline => "timeline",
+            Job::Graph => "graph",
+            Job::Home => "home",
+            Job::NotFound => "404",
+            Job::SourceList => "source list",
+            Job::TagList => "tag list",
+            Job::Entity(_) => "entity",
+            Job::Source(_) => "source",
+            Job::Kind(_) => "kind index",
+            Job::Tag(_) => "tag",
+            Job::Redirect(_) => "redirect",
+        }
+    }
 }
 
 /// One page to render.
@@ -224,11 +304,22 @@ impl<'w> Renderer<'w> {
                 .hash(&mut h);
             h.finish()
         };
+        let links = wiki
+            .entities
+            .iter()
+            .map(|e| EntityLink {
+                url: format!("{}{}", wiki.config.base_path, e.path).into(),
+                title: e.page.title.as_str().into(),
+                kind: e.page.kind.as_str().into(),
+                summary: e.page.summary.as_str().into(),
+            })
+            .collect();
         Renderer {
             wiki,
             tera,
             site,
             site_hash,
+            links,
         }
     }
 
@@ -292,13 +383,7 @@ impl<'w> Renderer<'w> {
     }
 
     fn link(&self, id: usize) -> EntityLink {
-        let e = &self.wiki.entities[id];
-        EntityLink {
-            url: self.url(&e.path),
-            title: e.page.title.clone(),
-            kind: e.page.kind.clone(),
-            summary: e.page.summary.clone(),
-        }
+        self.links[id].clone()
     }
 
     fn passage_url(&self, source: usize, n: u32) -> String {
@@ -607,9 +692,9 @@ impl<'w> Renderer<'w> {
                 let l = self.link(id);
                 ListEntry {
                     letter: letter(&l.title),
-                    url: l.url,
-                    title: l.title,
-                    summary: l.summary,
+                    url: l.url.to_string(),
+                    title: l.title.to_string(),
+                    summary: l.summary.to_string(),
                 }
             })
             .collect()

@@ -73,7 +73,7 @@ impl Renderer<'_> {
                 .get(&r.rtype)
                 .map_or_else(|| r.rtype.clone(), |t| t.label.clone());
             let url = self.link(r.other).url;
-            let at = match nodes.iter().position(|n| n.url == url) {
+            let at = match nodes.iter().position(|n| *n.url == *url) {
                 Some(i) => i,
                 None => {
                     nodes.push(self.node(r.other));
@@ -99,9 +99,9 @@ impl Renderer<'_> {
     fn node(&self, id: usize) -> Node {
         let l = self.link(id);
         Node {
-            title: l.title,
-            url: l.url,
-            kind: l.kind,
+            title: l.title.to_string(),
+            url: l.url.to_string(),
+            kind: l.kind.to_string(),
         }
     }
 

@@ -4,6 +4,8 @@
 //! Views hold owned, already-formatted strings (URLs with the base path, human dates), so
 //! templates stay logic-free and a theme author never sees the resolver's model.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// Site-wide values every template gets as `site`.
@@ -49,17 +51,18 @@ pub struct PageMeta {
     pub path: String,
 }
 
-/// A link to an entity.
+/// A link to an entity. Built once per entity and shared (`Arc<str>`): a page may link the
+/// same entity many times.
 #[derive(Debug, Clone, Serialize)]
 pub struct EntityLink {
     /// URL.
-    pub url: String,
+    pub url: Arc<str>,
     /// Title.
-    pub title: String,
+    pub title: Arc<str>,
     /// Kind name.
-    pub kind: String,
+    pub kind: Arc<str>,
     /// Summary.
-    pub summary: String,
+    pub summary: Arc<str>,
 }
 
 /// A citation mark (`[3]`) on a fact or relation.

@@ -78,6 +78,22 @@ pub fn verify(
     let src = &sources[si];
     let ns = &norm[si];
     let q = quote_norm(&c.quote);
+    // The common case, a quote in the passage it names, looks at that passage only; the whole
+    // source is searched only to find the passage or to explain an error.
+    if let Some(n) = c.passage {
+        let i = n as usize - 1;
+        if n >= 1 && i < ns.passages.len() && ns.passages[i].0.contains(&q) {
+            let range = ns.find(i, &q).expect("contains");
+            return Ok(Citation {
+                key: c.key.clone(),
+                source: si,
+                passage: n,
+                quote: c.quote.clone(),
+                range,
+                note: c.note.clone(),
+            });
+        }
+    }
     let hits: Vec<usize> = (0..ns.passages.len())
         .filter(|&i| ns.passages[i].0.contains(&q))
         .collect();

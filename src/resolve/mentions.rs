@@ -30,13 +30,21 @@ impl Matcher {
     /// Builds the automaton over every title and alias (names shorter than 2 characters are
     /// skipped; the first entity claiming a pattern owns it).
     pub fn new(entities: &[&EntityPage]) -> Matcher {
+        let names = entities.iter().enumerate().flat_map(|(id, e)| {
+            std::iter::once(e.title.as_str())
+                .chain(e.aliases.iter().map(|(a, _)| a.as_str()))
+                .map(move |n| (n, id))
+        });
+        Matcher::from_names(names)
+    }
+
+    /// Builds the automaton from (name, entity id) pairs.
+    pub fn from_names<'a>(names: impl IntoIterator<Item = (&'a str, usize)>) -> Matcher {
         let mut pats: Vec<(String, usize)> = Vec::new();
-        for (id, e) in entities.iter().enumerate() {
-            for name in std::iter::once(&e.title).chain(e.aliases.iter().map(|(a, _)| a)) {
-                let (f, _) = fold_keep_case_mapped(name);
-                if f.chars().count() >= 2 {
-                    pats.push((f, id));
-                }
+        for (name, id) in names {
+            let (f, _) = fold_keep_case_mapped(name);
+            if f.chars().count() >= 2 {
+                pats.push((f, id));
             }
         }
         pats.sort();

@@ -127,8 +127,39 @@ impl Wiki {
     }
 }
 
+/// Pass timings, printed to stderr when `REFWIKI_PROFILE` is set (for BENCHMARKS.md).
+struct Profile {
+    on: bool,
+    t: std::time::Instant,
+    last: &'static str,
+}
+
+impl Profile {
+    fn new() -> Profile {
+        Profile {
+            on: std::env::var_os("REFWIKI_PROFILE").is_some(),
+            t: std::time::Instant::now(),
+            last: "index",
+        }
+    }
+
+    /// Ends the pass running since the last lap and starts `next`.
+    fn lap(&mut self, next: &'static str) {
+        if self.on {
+            eprintln!(
+                "  resolve/{:<40} {:>8.1} ms",
+                self.last,
+                self.t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        self.last = next;
+        self.t = std::time::Instant::now();
+    }
+}
+
 /// Resolves a corpus.
 pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
+    let mut profile = Profile::new();
     let mut diags = Vec::new();
     let Corpus {
         config,
@@ -145,6 +176,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
     let entities = index::dedupe_slugs(entities, folder, &mut diags);
     let names = NameIndex::build(&entities, &mut diags);
 
+    profile.lap("Scan bodies and verify citations");
     // Scan bodies and verify citations, in parallel.
     let norm: Vec<citations::NormSource> = sources
         .par_iter()
@@ -229,6 +261,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         });
     }
 
+    profile.lap("Body links and citation references.");
     // Body links and citation references.
     let mut used_keys: Vec<BTreeSet<String>> = vec![BTreeSet::new(); resolved.len()];
     for (id, items) in all_items.iter().enumerate() {
@@ -281,6 +314,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         resolved[id].links_to = links;
     }
 
+    profile.lap("The home page");
     // The home page: its links must resolve too (it has no citations).
     if let Some(h) = &home {
         for it in markdown::scan(h.body()) {
@@ -336,6 +370,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         }
     }
 
+    profile.lap("Facts' and relations' citation keys.");
     // Facts' and relations' citation keys.
     for (id, e) in resolved.iter().enumerate() {
         let declared: BTreeSet<&str> = e.page.cites.iter().map(|c| c.key.as_str()).collect();
@@ -371,6 +406,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         }
     }
 
+    profile.lap("Relations and their inverses.");
     // Relations and their inverses.
     let mut rels: Vec<Vec<Relation>> = vec![Vec::new(); resolved.len()];
     for (id, e) in resolved.iter().enumerate() {
@@ -444,6 +480,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         resolved[id].relations = list;
     }
 
+    profile.lap("Backlinks.");
     // Backlinks.
     let mut back: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); resolved.len()];
     for (id, e) in resolved.iter().enumerate() {
@@ -452,6 +489,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         }
     }
 
+    profile.lap("Mentions");
     // Mentions, one automaton, passages in parallel.
     let pages: Vec<&EntityPage> = resolved.iter().map(|e| &*e.page).collect();
     let matcher = mentions::Matcher::new(&pages);
@@ -460,6 +498,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         .map(|s| s.passages.iter().map(|p| matcher.find(p)).collect())
         .collect();
 
+    profile.lap("Entity bodies that name another entity w");
     // Entity bodies that name another entity without linking it: a warning with the link to add.
     let unlinked: Vec<Vec<Diagnostic>> = resolved
         .par_iter()
@@ -551,6 +590,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         }
     }
 
+    profile.lap("Warnings.");
     // Warnings.
     for (id, e) in resolved.iter().enumerate() {
         let title_at = e.page.locate(&["title"]);
@@ -593,6 +633,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         }
     }
 
+    profile.lap("Alias redirects and tags.");
     // Alias redirects and tags.
     let mut taken: BTreeSet<(String, String)> = resolved
         .iter()
@@ -619,6 +660,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         v.dedup();
     }
 
+    profile.lap("redirects and tags");
     let wiki = Wiki {
         config,
         home,

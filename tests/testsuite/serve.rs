@@ -301,9 +301,17 @@ fn incremental_result_equals_a_clean_build() {
 
     // After the template change (which re-renders everything), edits whose effects reach other
     // pages only through citations: a source's byline and the text around a quote.
-    edit(&site.dir.join("content/sources/src.md"), "author = \"A. Author\"", "author = \"B. Author\"");
+    edit(
+        &site.dir.join("content/sources/src.md"),
+        "author = \"A. Author\"",
+        "author = \"B. Author\"",
+    );
     ev.expect("reload");
-    edit(&site.dir.join("content/sources/src.md"), "Jane Roe leads Alpha Group from Gao City.", "Jane Roe leads Alpha Group from Gao Town.");
+    edit(
+        &site.dir.join("content/sources/src.md"),
+        "Jane Roe leads Alpha Group from Gao City.",
+        "Jane Roe leads Alpha Group from Gao Town.",
+    );
     ev.expect("reload");
 
     assert_eq!(site.run(&["build"]).code, 0);
