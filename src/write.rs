@@ -202,13 +202,14 @@ impl Staging {
                 f.path
             );
         }
-        injected_fault(&self.count)?;
-        fsx::write(&self.dir.join(&f.path), &f.bytes).with_context(|| {
-            format!(
-                "failed to write the site; `{}` was left as it was",
-                self.out.display()
-            )
-        })
+        injected_fault(&self.count)
+            .and_then(|()| fsx::write(&self.dir.join(&f.path), &f.bytes))
+            .with_context(|| {
+                format!(
+                    "failed to write the site; `{}` was left as it was",
+                    self.out.display()
+                )
+            })
     }
 
     /// Adds the marker and swaps the staging folder in: atomically where the platform allows
