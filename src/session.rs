@@ -85,8 +85,19 @@ pub struct Session {
     files: BTreeMap<PathBuf, (Loaded, Vec<Diagnostic>)>,
     tera: Option<Tera>,
     theme: Option<Vec<OutputFile>>,
+    cache: crate::resolve::ResolveCache,
     fingerprints: BTreeMap<String, u64>,
     site: Arc<SiteFiles>,
+    /// Paths and fingerprint of the data files in `site`.
+    data: (Vec<String>, u64),
+    /// The last resolved wiki, while its data files are not written yet.
+    pending: Option<(crate::resolve::Wiki, u64)>,
+}
+
+fn is_data(path: &str) -> bool {
+    path == "wiki.json"
+        || path.starts_with("search/") && path.ends_with(".json")
+        || matches!(path, "sitemap.xml" | "robots.txt" | "feed.xml")
 }
 
 impl Session {
@@ -99,8 +110,11 @@ impl Session {
             files: BTreeMap::new(),
             tera: None,
             theme: None,
+            cache: crate::resolve::ResolveCache::default(),
             fingerprints: BTreeMap::new(),
             site: Arc::new(SiteFiles::new()),
+            data: (Vec::new(), 0),
+            pending: None,
         }
     }
 
@@ -109,8 +123,9 @@ impl Session {
         self.site.clone()
     }
 
-    /// Applies `changes` and rebuilds. `Err` only for operational failures (a template that
-    /// does not parse, an unreadable folder); content problems come back as diagnostics.
+    /// Applies `changes` and rebuilds the pages. `Err` only for operational failures (a
+    /// template that does not parse, an unreadable folder); content problems come back as
+    /// diagnostics. The data files may be stale until [`Session::finish_data`] runs.
     pub fn rebuild(&mut self, changes: &Changes) -> Result<Outcome> {
         if changes.config || self.config.is_none() {
             self.config = Some(load::load_config(&self.root, self.base_url.as_deref())?);
@@ -148,7 +163,7 @@ impl Session {
             diags.extend(d.iter().cloned());
         }
         let corpus = load::assemble(config, self.files.values().map(|(l, _)| l), &mut diags);
-        let (wiki, rd) = crate::resolve::resolve(corpus);
+        let (wiki, rd) = crate::resolve::resolve_with(corpus, &mut self.cache);
         diags.extend(rd);
         let diagnostics = Diagnostics::finish(diags);
         if diagnostics.errors() > 0 {
@@ -173,15 +188,18 @@ impl Session {
             .map(|f| (f.path, f.bytes))
             .collect();
         // Generated pages win over theme files of the same path, as in `build`.
-        for f in self.theme.as_ref().expect("loaded") {
+        let theme = self.theme.as_ref().expect("loaded");
+        for f in theme.iter().filter(|f| !is_data(&f.path)) {
             fresh
                 .entry(f.path.clone())
                 .or_insert_with(|| f.bytes.clone());
         }
+        let keep_data = self.data.0.iter().filter(|p| self.site.contains_key(*p));
         for path in inc
             .fingerprints
             .keys()
-            .chain(self.theme.as_ref().expect("loaded").iter().map(|f| &f.path))
+            .chain(theme.iter().map(|f| &f.path).filter(|p| !is_data(p)))
+            .chain(keep_data)
         {
             let bytes = match fresh.remove(path) {
                 Some(b) => Arc::new(b),
@@ -204,12 +222,55 @@ impl Session {
         changed.dedup();
         self.fingerprints = inc.fingerprints;
         self.site = Arc::new(site);
+        self.pending = (inc.data_fingerprint != self.data.1 || self.data.0.is_empty())
+            .then_some((wiki, inc.data_fingerprint));
         Ok(Outcome {
             diagnostics,
             site: Some(self.site.clone()),
             changed,
             rendered,
         })
+    }
+
+    /// Writes the data files (`wiki.json`, search index, sitemap, robots, feed) of the last
+    /// rebuild if they are stale, and returns the paths that changed. After it, the site is
+    /// byte-identical to a clean build of the same files.
+    pub fn finish_data(&mut self) -> Vec<String> {
+        let Some((wiki, fp)) = self.pending.take() else {
+            return Vec::new();
+        };
+        let pages: Vec<&str> = self
+            .site
+            .keys()
+            .map(String::as_str)
+            .filter(|p| !is_data(p))
+            .collect();
+        let files = render::data_files(&wiki, pages.into_iter());
+        let mut site: SiteFiles = self
+            .site
+            .iter()
+            .filter(|(p, _)| !is_data(p))
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect();
+        let mut changed = Vec::new();
+        let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+        for f in files {
+            if self.site.get(&f.path).map(|b| b.as_slice()) != Some(f.bytes.as_slice()) {
+                changed.push(f.path.clone());
+            }
+            site.insert(f.path, Arc::new(f.bytes));
+        }
+        changed.extend(
+            self.data
+                .0
+                .iter()
+                .filter(|p| !site.contains_key(*p))
+                .cloned(),
+        );
+        changed.sort();
+        self.site = Arc::new(site);
+        self.data = (paths, fp);
+        changed
     }
 }
 

@@ -35,16 +35,25 @@ pub struct TextFile {
     pub text: Arc<str>,
     /// Line starts of `text`.
     pub lines: Arc<LineIndex>,
+    /// Hash of `text`, computed once at load: incremental rebuilds compare files by it.
+    pub hash: u64,
 }
 
 impl TextFile {
     /// Wraps already-normalised text.
     pub fn new(path: PathBuf, text: String) -> TextFile {
         let lines = Arc::new(LineIndex::new(&text));
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            text.hash(&mut h);
+            h.finish()
+        };
         TextFile {
             path,
             text: text.into(),
             lines,
+            hash,
         }
     }
 

@@ -83,7 +83,7 @@ impl Renderer<'_> {
             }
             Job::Home => {
                 if let Some(home) = &w.home {
-                    home.file.text.hash(&mut h);
+                    home.file.hash.hash(&mut h);
                     for it in markdown::scan(home.body()) {
                         if let Item::WikiLink { target, .. } | Item::MdLink { stem: target, .. } =
                             it
@@ -134,7 +134,7 @@ impl Renderer<'_> {
             }
             Job::Entity(i) => {
                 let e = &w.entities[*i];
-                (&e.page.file.text, &e.path).hash(&mut h);
+                (e.page.file.hash, &e.path).hash(&mut h);
                 for &id in e.links_to.iter().chain(&e.backlinks) {
                     self.hash_link(id, &mut h);
                 }
@@ -163,7 +163,7 @@ impl Renderer<'_> {
             }
             Job::Source(si) => {
                 let s = &w.sources[*si];
-                (&s.source.file.text, &s.source.id).hash(&mut h);
+                (s.source.file.hash, &s.source.id).hash(&mut h);
                 for (pi, cited) in s.cited_by.iter().enumerate() {
                     for &id in cited {
                         self.hash_link(id, &mut h);

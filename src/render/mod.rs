@@ -63,10 +63,14 @@ pub struct Incremental {
     pub fingerprints: BTreeMap<String, u64>,
     /// The pages that had to be rendered.
     pub rendered: Vec<OutputFile>,
+    /// Hash of every page fingerprint: when it changes, the data files are stale.
+    pub data_fingerprint: u64,
 }
 
 /// Renders only the pages whose fingerprint differs from `previous` (all of them when
-/// `previous` is empty).
+/// `previous` is empty). The data files (`wiki.json`, the search index, sitemap, robots, feed)
+/// are not included: they depend on every page, so [`Incremental::data_fingerprint`] says when
+/// [`data_files`] must run again, which `serve` does after the reload event went out.
 pub fn render_changed(
     wiki: &Wiki,
     tera: &Tera,
@@ -84,41 +88,31 @@ pub fn render_changed(
         .filter(|(_, (path, fp))| previous.get(path) != Some(fp))
         .map(|(j, _)| r.job(j))
         .collect::<Result<_>>()?;
-    let mut fingerprints: BTreeMap<String, u64> = planned.into_iter().collect();
-    let json_fp = {
+    let fingerprints: BTreeMap<String, u64> = planned.into_iter().collect();
+    let data_fingerprint = {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         fingerprints.hash(&mut h);
         h.finish()
     };
-    // wiki.json, the search index and the publishing files depend on everything: rebuild them
-    // when any page changed.
-    let is_data = |p: &str| {
-        p == "wiki.json"
-            || p.starts_with("search/")
-            || matches!(p, "sitemap.xml" | "robots.txt" | "feed.xml")
-    };
-    if previous.get("wiki.json") != Some(&json_fp) {
-        rendered.push(OutputFile {
-            path: "wiki.json".into(),
-            bytes: json::export(wiki),
-        });
-        let published = publish_files(wiki, fingerprints.keys().map(String::as_str));
-        for f in search::files(wiki).into_iter().chain(published) {
-            fingerprints.insert(f.path.clone(), json_fp);
-            rendered.push(f);
-        }
-    } else {
-        for path in previous.keys().filter(|p| is_data(p)) {
-            fingerprints.insert(path.clone(), json_fp);
-        }
-    }
-    fingerprints.insert("wiki.json".into(), json_fp);
     rendered.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Incremental {
         fingerprints,
         rendered,
+        data_fingerprint,
     })
+}
+
+/// The files that depend on the whole wiki: `wiki.json`, the search index, sitemap, robots.txt
+/// and the feed. `pages` lists the site's page paths (for the sitemap).
+pub fn data_files<'a>(wiki: &Wiki, pages: impl Iterator<Item = &'a str>) -> Vec<OutputFile> {
+    let mut files = vec![OutputFile {
+        path: "wiki.json".into(),
+        bytes: json::export(wiki),
+    }];
+    files.extend(search::files(wiki));
+    files.extend(publish_files(wiki, pages));
+    files
 }
 
 fn jobs(wiki: &Wiki) -> Vec<Job> {

@@ -57,7 +57,7 @@ pub fn verify(
     e: &EntityPage,
     c: &CiteDecl,
     sources: &[std::sync::Arc<Source>],
-    norm: &[NormSource],
+    norm: &[&NormSource],
 ) -> Result<Citation, Diagnostic> {
     let quote_at = e.locate(&["cites", &c.key, "quote"]);
     let Some(si) = sources.iter().position(|s| s.id == c.source) else {

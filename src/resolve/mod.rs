@@ -12,7 +12,8 @@ pub mod citations;
 pub mod index;
 pub mod mentions;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -40,7 +41,7 @@ pub struct Wiki {
     /// Entities, sorted by path.
     pub entities: Vec<ResolvedEntity>,
     /// Name index.
-    pub names: NameIndex,
+    pub names: Arc<NameIndex>,
     /// Alias redirects: (kind folder, alias slug, entity).
     pub redirects: Vec<(String, String, usize)>,
     /// Tag → entities (sorted by title).
@@ -57,7 +58,7 @@ pub struct ResolvedSource {
     /// Per passage: citations into it, as (entity, citation index in that entity).
     pub citations: Vec<Vec<(usize, usize)>>,
     /// Per passage: mentions.
-    pub mentions: Vec<Vec<Mention>>,
+    pub mentions: Arc<Vec<Vec<Mention>>>,
 }
 
 /// An entity with its resolved citations, relations and back-references.
@@ -157,8 +158,41 @@ impl Profile {
     }
 }
 
+/// What an incremental rebuild may reuse from the previous resolution: per-file and per-source
+/// results keyed by the content hashes (and the name set) they were computed from. Only
+/// `Session` keeps one; a clean build starts empty, so both paths run the same code.
+#[derive(Default)]
+pub struct ResolveCache {
+    norm: HashMap<String, (u64, Arc<citations::NormSource>)>,
+    scans: HashMap<PathBuf, (u64, Arc<Scanned>)>,
+    names: Option<CachedNames>,
+    mentions: HashMap<String, (u64, Arc<SourceMentions>)>,
+    unlinked: HashMap<PathBuf, (u64, Arc<Vec<Diagnostic>>)>,
+}
+
+/// The name index, the mention automaton and the index's diagnostics, for one name set.
+type CachedNames = (u64, Arc<NameIndex>, Arc<mentions::Matcher>, Vec<Diagnostic>);
+
+/// Per passage of one source: its mentions.
+type SourceMentions = Vec<Vec<Mention>>;
+
+/// One entity's body scan and verified citations.
+type Scanned = (Vec<Item>, Vec<Citation>, Vec<Diagnostic>);
+
+fn hash_of<T: std::hash::Hash>(t: T) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    t.hash(&mut h);
+    h.finish()
+}
+
 /// Resolves a corpus.
 pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
+    resolve_with(corpus, &mut ResolveCache::default())
+}
+
+/// Resolves a corpus, reusing what `cache` holds for unchanged files and updating it.
+pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diagnostic>) {
     let mut profile = Profile::new();
     let mut diags = Vec::new();
     let Corpus {
@@ -174,34 +208,83 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
             .map_or_else(|| kind.to_string(), |k| k.folder.clone())
     };
     let entities = index::dedupe_slugs(entities, folder, &mut diags);
-    let names = NameIndex::build(&entities, &mut diags);
+    // Everything that depends on the set of names (the index, the mention automaton, every
+    // mention) is reused while no slug, title or alias changed (and no entity came or went).
+    let names_key = hash_of(
+        entities
+            .iter()
+            .map(|e| (&e.slug, &e.title, &e.aliases, &e.file.path))
+            .collect::<Vec<_>>(),
+    );
+    let (names, matcher) = match &cache.names {
+        Some((k, names, matcher, d)) if *k == names_key => {
+            diags.extend(d.iter().cloned());
+            (names.clone(), matcher.clone())
+        }
+        _ => {
+            let mut d = Vec::new();
+            let names = Arc::new(NameIndex::build(&entities, &mut d));
+            let pages: Vec<&EntityPage> = entities.iter().map(|e| &**e).collect();
+            let matcher = Arc::new(mentions::Matcher::new(&pages));
+            diags.extend(d.iter().cloned());
+            cache.names = Some((names_key, names.clone(), matcher.clone(), d));
+            (names, matcher)
+        }
+    };
+    let sources_key = hash_of(sources.iter().map(|s| s.file.hash).collect::<Vec<_>>());
 
     profile.lap("Scan bodies and verify citations");
     // Scan bodies and verify citations, in parallel.
-    let norm: Vec<citations::NormSource> = sources
+    let norm: Vec<Arc<citations::NormSource>> = sources
         .par_iter()
-        .map(|s| citations::NormSource::new(s))
+        .map(|s| match cache.norm.get(&s.id) {
+            Some((h, n)) if *h == s.file.hash => n.clone(),
+            _ => Arc::new(citations::NormSource::new(s)),
+        })
         .collect();
-    let scanned: Vec<(Vec<Item>, Vec<Citation>, Vec<Diagnostic>)> = entities
+    cache.norm = sources
+        .iter()
+        .zip(&norm)
+        .map(|(s, n)| (s.id.clone(), (s.file.hash, n.clone())))
+        .collect();
+    let norm_refs: Vec<&citations::NormSource> = norm.iter().map(|n| &**n).collect();
+    let scanned: Vec<Arc<Scanned>> = entities
         .par_iter()
         .map(|e| {
+            let key = hash_of((e.file.hash, sources_key));
+            if let Some((k, s)) = cache.scans.get(&e.file.path) {
+                if *k == key {
+                    return s.clone();
+                }
+            }
             let items = markdown::scan(e.body());
             let mut d = Vec::new();
             let mut cites = Vec::new();
             for c in &e.cites {
-                match citations::verify(e, c, &sources, &norm) {
+                match citations::verify(e, c, &sources, &norm_refs) {
                     Ok(c) => cites.push(c),
                     Err(x) => d.push(x),
                 }
             }
-            (items, cites, d)
+            Arc::new((items, cites, d))
+        })
+        .collect();
+    cache.scans = entities
+        .iter()
+        .zip(&scanned)
+        .map(|(e, s)| {
+            (
+                e.file.path.clone(),
+                (hash_of((e.file.hash, sources_key)), s.clone()),
+            )
         })
         .collect();
 
     let mut resolved: Vec<ResolvedEntity> = Vec::with_capacity(entities.len());
     let mut all_items = Vec::with_capacity(entities.len());
-    for (e, (items, cites, d)) in entities.into_iter().zip(scanned) {
-        diags.extend(d);
+    for (e, scan) in entities.into_iter().zip(scanned) {
+        let (items, cites) = (&scan.0, scan.1.clone());
+        diags.extend(scan.2.iter().cloned());
         let headings = items
             .iter()
             .filter_map(|i| {
@@ -213,7 +296,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
             })
             .collect();
         let path = format!("{}/{}/", folder(&e.kind), e.slug);
-        all_items.push(items);
+        all_items.push(scan.clone());
         // Number citations: first use in the body, then facts, relations, then the rest.
         let mut order: Vec<String> = Vec::new();
         let push = |k: &str, order: &mut Vec<String>| {
@@ -221,7 +304,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
                 order.push(k.to_string());
             }
         };
-        for it in all_items.last().expect("pushed") {
+        for it in &all_items.last().expect("pushed").0 {
             if let Item::Cite { key, .. } = it {
                 push(key, &mut order);
             }
@@ -269,7 +352,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
         let at = |start: usize| e.page.body_offset + start;
         let declared: BTreeSet<&str> = e.page.cites.iter().map(|c| c.key.as_str()).collect();
         let mut links = BTreeSet::new();
-        for it in items {
+        for it in &items.0 {
             match it {
                 Item::WikiLink { target, section, start } => match names.lookup(target) {
                     Lookup::Found(t) => {
@@ -491,19 +574,34 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
 
     profile.lap("Mentions");
     // Mentions, one automaton, passages in parallel.
-    let pages: Vec<&EntityPage> = resolved.iter().map(|e| &*e.page).collect();
-    let matcher = mentions::Matcher::new(&pages);
-    let mentions: Vec<Vec<Vec<Mention>>> = sources
+    let mentions: Vec<Arc<Vec<Vec<Mention>>>> = sources
         .par_iter()
-        .map(|s| s.passages.iter().map(|p| matcher.find(p)).collect())
+        .map(|s| {
+            let key = hash_of((s.file.hash, names_key));
+            match cache.mentions.get(&s.id) {
+                Some((k, m)) if *k == key => m.clone(),
+                _ => Arc::new(s.passages.iter().map(|p| matcher.find(p)).collect()),
+            }
+        })
+        .collect();
+    cache.mentions = sources
+        .iter()
+        .zip(&mentions)
+        .map(|(s, m)| (s.id.clone(), (hash_of((s.file.hash, names_key)), m.clone())))
         .collect();
 
     profile.lap("Entity bodies that name another entity w");
     // Entity bodies that name another entity without linking it: a warning with the link to add.
-    let unlinked: Vec<Vec<Diagnostic>> = resolved
+    let unlinked_key = |e: &ResolvedEntity| hash_of((e.page.file.hash, names_key, &e.links_to));
+    let unlinked: Vec<Arc<Vec<Diagnostic>>> = resolved
         .par_iter()
         .enumerate()
         .map(|(id, e)| {
+            if let Some((k, d)) = cache.unlinked.get(&e.page.file.path) {
+                if *k == unlinked_key(e) {
+                    return d.clone();
+                }
+            }
             let mut seen = BTreeSet::new();
             let mut d = Vec::new();
             for (off, run) in markdown::prose_runs(e.page.body()) {
@@ -532,10 +630,15 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
                     );
                 }
             }
-            d
+            Arc::new(d)
         })
         .collect();
-    diags.extend(unlinked.into_iter().flatten());
+    cache.unlinked = resolved
+        .iter()
+        .zip(&unlinked)
+        .map(|(e, d)| (e.page.file.path.clone(), (unlinked_key(e), d.clone())))
+        .collect();
+    diags.extend(unlinked.iter().flat_map(|d| d.iter().cloned()));
 
     let mut rsources: Vec<ResolvedSource> = sources
         .into_iter()

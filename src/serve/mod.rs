@@ -115,6 +115,7 @@ pub fn run(opts: ServeOptions) -> Result<()> {
     let mut session = Session::new(&root, Some("/".into()));
     let started = Instant::now();
     let first = session.rebuild(&Changes::everything());
+    session.finish_data();
     let error = report(&first, started);
     {
         let mut st = shared.status.write().expect("status lock");
@@ -145,26 +146,33 @@ pub fn run(opts: ServeOptions) -> Result<()> {
         let started = Instant::now();
         let outcome = session.rebuild(&changes);
         let error = report(&outcome, started);
-        let mut st = shared.status.write().expect("status lock");
-        match (&outcome, error) {
-            (Ok(o), None) => {
-                let was_broken = st.error.take().is_some();
-                st.site = session.site();
-                // Nothing to tell a browser when nothing changed, unless it shows an overlay.
-                if !o.changed.is_empty() || was_broken {
-                    generation += 1;
-                    st.generation = generation;
-                    let urls: Vec<String> = o.changed.iter().map(|p| url_of(p)).collect();
-                    let _ = shared.tx.send(http::Message::Reload(
-                        serde_json::to_string(&urls).expect("urls serialise"),
-                    ));
+        {
+            let mut st = shared.status.write().expect("status lock");
+            match (&outcome, error) {
+                (Ok(o), None) => {
+                    let was_broken = st.error.take().is_some();
+                    st.site = session.site();
+                    // Nothing to tell a browser when nothing changed, unless it shows an overlay.
+                    if !o.changed.is_empty() || was_broken {
+                        generation += 1;
+                        st.generation = generation;
+                        let urls: Vec<String> = o.changed.iter().map(|p| url_of(p)).collect();
+                        let _ = shared.tx.send(http::Message::Reload(
+                            serde_json::to_string(&urls).expect("urls serialise"),
+                        ));
+                    }
                 }
+                (_, Some(text)) => {
+                    st.error = Some(text.clone());
+                    let _ = shared.tx.send(http::Message::Error(text));
+                }
+                (Err(_), None) => unreachable!("report returns text for errors"),
             }
-            (_, Some(text)) => {
-                st.error = Some(text.clone());
-                let _ = shared.tx.send(http::Message::Error(text));
-            }
-            (Err(_), None) => unreachable!("report returns text for errors"),
+        }
+        // The pages are live; now the files that depend on all of them (search index,
+        // wiki.json, sitemap, feed), which no open page waits for: no event, one per build.
+        if outcome.as_ref().is_ok_and(|o| o.site.is_some()) && !session.finish_data().is_empty() {
+            shared.status.write().expect("status lock").site = session.site();
         }
     }
     Ok(())
@@ -181,8 +189,12 @@ pub fn watch_build(root: &Path, out: &Path, base_url: Option<String>, poll: bool
     loop {
         let started = Instant::now();
         let outcome = session.rebuild(&changes);
+        if outcome.as_ref().is_ok_and(|o| o.site.is_some()) {
+            session.finish_data();
+        }
         if let Ok(o) = &outcome {
-            if let Some(site) = &o.site {
+            if o.site.is_some() {
+                let site = session.site();
                 let files: Vec<crate::render::OutputFile> = site
                     .iter()
                     .map(|(p, b)| crate::render::OutputFile {

@@ -314,6 +314,8 @@ fn incremental_result_equals_a_clean_build() {
     );
     ev.expect("reload");
 
+    // Let the data files (search index, wiki.json, sitemap) catch up: wait for quiet.
+    while ev.next(Duration::from_millis(1000)).is_some() {}
     assert_eq!(site.run(&["build"]).code, 0);
     let clean = site.tree("public");
     for (path, bytes) in &clean {

