@@ -283,6 +283,19 @@ pub trait Resolver {
     fn cite(&self, key: &str) -> String;
 }
 
+/// pulldown-cmark aligns table cells with `style="text-align: …"`, which the page's
+/// Content-Security-Policy (`style-src 'self'`) blocks; use classes instead. Content cannot
+/// produce these exact attribute strings (raw HTML is escaped), so the rewrite only touches
+/// pulldown-cmark's own output. (Found by the `page` fuzz target.)
+fn table_alignment_as_classes(html: String) -> String {
+    if !html.contains(" style=\"text-align: ") {
+        return html;
+    }
+    html.replace(" style=\"text-align: left\"", " class=\"align-left\"")
+        .replace(" style=\"text-align: center\"", " class=\"align-center\"")
+        .replace(" style=\"text-align: right\"", " class=\"align-right\"")
+}
+
 /// How a link opened by the renderer must be closed.
 enum LinkEnd {
     /// A Markdown link event.
@@ -433,7 +446,7 @@ pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
     }
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    (html, headings)
+    (table_alignment_as_classes(html), headings)
 }
 
 fn with_section(url: String, section: Option<&str>) -> String {
@@ -511,6 +524,19 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
         assert!(!html.contains("refwiki-footnotes"));
+    }
+
+    /// Regression (fuzz target `page`): aligned tables must not carry inline styles.
+    #[test]
+    fn aligned_tables_use_classes_not_inline_styles() {
+        let (html, _) = render("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n", &R);
+        assert!(!html.contains("style="), "{html}");
+        assert!(
+            html.contains("class=\"align-left\"")
+                && html.contains("class=\"align-center\"")
+                && html.contains("class=\"align-right\"")
+        );
+        crate::testing::check_inert(&html).unwrap();
     }
 
     #[test]

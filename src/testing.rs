@@ -105,13 +105,46 @@ pub fn check_inert(html: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Decodes the entities refwiki's escapers and pulldown-cmark emit in attribute values:
+/// the named five and numeric `&#…;` / `&#x…;` references.
 fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#x2F;", "/")
-        .replace("&amp;", "&")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';').filter(|&e| e <= 12) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let ent = &rest[1..end];
+        let decoded = match ent {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => ent
+                .strip_prefix("#x")
+                .or_else(|| ent.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| ent.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A resolver for tests: every name resolves (to `/x/<slug>/`, with the name as summary, so
@@ -141,6 +174,17 @@ impl Resolver for AnyResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (fuzz target `page`, crash-9894b456…): pulldown-cmark writes `'` in an href as
+    /// `&#x27;`; the checker must decode it before judging the URL.
+    #[test]
+    fn fuzz_crash_apostrophe_in_a_relative_link_is_fine() {
+        let input = "Xavier Doe met [[Jane Row]] and [sooeenm](nobody'md).\n";
+        let (html, _) = crate::markdown::render(input, &AnyResolver);
+        assert!(html.contains("href=\"nobody&#x27;md\""), "{html}");
+        check_inert(&html).unwrap();
+        assert!(check_inert("<a href=\"javascript&#x3A;alert(1)\">x</a>").is_err());
+    }
 
     #[test]
     fn the_checker_catches_what_it_must() {

@@ -115,6 +115,25 @@ impl Value {
     }
 }
 
+/// serde-saphyr's options with budgets sized for front matter, which never needs more than a
+/// few hundred nodes: alias bombs and huge documents stop early (and fast, even under a fuzzer's
+/// instrumentation, where the library's generous defaults took seconds).
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = 20_000;
+    budget.max_events = 100_000;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_depth = MAX_DEPTH;
+    budget.max_total_scalar_bytes = 4 * 1024 * 1024;
+    let mut limits = serde_saphyr::options::AliasLimits::default();
+    limits.max_total_replayed_events = 20_000;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits = limits;
+    options
+}
+
 /// Nesting deeper than this is refused before parsing: no parser recursion can overflow.
 pub const MAX_DEPTH: usize = 64;
 
@@ -157,7 +176,7 @@ pub fn parse(format: FmFormat, fm: &str) -> Result<BTreeMap<String, Value>, Pars
             if fm.trim().is_empty() {
                 return Ok(BTreeMap::new());
             }
-            match serde_saphyr::from_str::<serde_json::Value>(fm) {
+            match serde_saphyr::from_str_with_options::<serde_json::Value>(fm, yaml_options()) {
                 Ok(serde_json::Value::Object(m)) => {
                     Ok(m.into_iter().map(|(k, v)| (k, from_json(v))).collect())
                 }
@@ -386,6 +405,26 @@ mod tests {
         let t = std::time::Instant::now();
         assert!(parse(FmFormat::Yaml, &y).is_err());
         assert!(t.elapsed().as_secs() < 2);
+    }
+
+    /// Regression (fuzz target `front_matter`, timeout-433e6dfc…): a malformed alias bomb took
+    /// seconds under instrumentation with the library's default budget.
+    #[test]
+    fn fuzz_timeout_alias_bomb_variant_is_refused_fast() {
+        let input = include_bytes!("../../fuzz/regressions/front_matter-timeout-433e6dfc");
+        let text = String::from_utf8_lossy(input);
+        let t = std::time::Instant::now();
+        if let Ok(s) = split(&text) {
+            if let Some(f) = s.format {
+                assert!(parse(f, s.fm).is_err());
+            }
+        }
+        let _ = parse(FmFormat::Yaml, &text);
+        assert!(
+            t.elapsed() < std::time::Duration::from_millis(500),
+            "{:?}",
+            t.elapsed()
+        );
     }
 
     #[test]
