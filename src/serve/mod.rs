@@ -31,7 +31,7 @@ pub struct ServeOptions {
 }
 
 /// Quiet time that ends a batch of file events.
-const QUIET: Duration = Duration::from_millis(40);
+const QUIET: Duration = Duration::from_millis(20);
 
 fn report(outcome: &Result<Outcome>, started: Instant) -> Option<String> {
     match outcome {

@@ -137,7 +137,7 @@ pub fn start(root: &Path, poll: bool, tx: Sender<Changes>) -> Result<Handle> {
             let _ = tx.send(changes);
         }
     };
-    let delay = Duration::from_millis(30);
+    let delay = Duration::from_millis(10);
     if !poll {
         match new_debouncer(delay, None, handler.clone()) {
             Ok(mut d) => match watch_all(root, |p, m| d.watch(p, m)) {
