@@ -7,9 +7,7 @@
 //! and desktop sizes are saved under `target/screenshots/` for people to look at.
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,51 +16,13 @@ use headless_chrome::protocol::cdp::{Emulation, Network, Page};
 use headless_chrome::{Browser, LaunchOptions, Tab};
 
 use crate::harness::Site;
+use crate::serve::{serve, Server};
 
-struct Server(Child, u16);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A copy of the shipped wiki (content, templates, theme, wiki.toml) served on port 0.
+/// A copy of the shipped wiki served on port 0.
 fn serve_shipped() -> (Site, Server) {
-    let site = Site::empty("browser");
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in ["content", "templates", "theme"] {
-        for e in walkdir::WalkDir::new(repo.join(dir)) {
-            let e = e.unwrap();
-            if e.file_type().is_file() {
-                let rel = e.path().strip_prefix(repo).unwrap();
-                site.write(&rel.to_string_lossy(), std::fs::read(e.path()).unwrap());
-            }
-        }
-    }
-    site.write("wiki.toml", std::fs::read(repo.join("wiki.toml")).unwrap());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_refwiki"))
-        .arg("--root")
-        .arg(&site.dir)
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .trim()
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
-    (site, Server(child, port))
+    let site = Site::shipped("browser");
+    let srv = serve(&site, &[]);
+    (site, srv)
 }
 
 fn chromium() -> PathBuf {
@@ -190,11 +150,11 @@ fn wait_true(tab: &Tab, js: &str) {
 #[test]
 fn reader_journeys_in_a_real_browser() {
     let (_site, srv) = serve_shipped();
-    let base = format!("http://localhost:{}", srv.1);
+    let base = format!("http://localhost:{}", srv.port);
     let browser = browser();
     let tab = browser.new_tab().unwrap();
     tab.set_default_timeout(Duration::from_secs(20));
-    let problems = watch(&tab, srv.1);
+    let problems = watch(&tab, srv.port);
 
     // 1. Search by any spelling: the right entity comes first.
     for (q, want) in [
@@ -335,10 +295,10 @@ fn reader_journeys_in_a_real_browser() {
 #[test]
 fn screenshots_of_the_main_page_kinds() {
     let (_site, srv) = serve_shipped();
-    let base = format!("http://localhost:{}", srv.1);
+    let base = format!("http://localhost:{}", srv.port);
     let browser = browser();
     let tab = browser.new_tab().unwrap();
-    let problems = watch(&tab, srv.1);
+    let problems = watch(&tab, srv.port);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     let pages = [

@@ -8,20 +8,7 @@ use crate::harness::Site;
 
 /// A copy of the shipped wiki: big enough that a build takes a while to kill.
 fn shipped() -> Site {
-    let site = Site::empty("hardening");
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in ["content", "templates", "theme"] {
-        for e in walkdir::WalkDir::new(repo.join(dir)) {
-            let e = e.unwrap();
-            if e.file_type().is_file() {
-                site.write(
-                    &e.path().strip_prefix(repo).unwrap().to_string_lossy(),
-                    std::fs::read(e.path()).unwrap(),
-                );
-            }
-        }
-    }
-    site
+    Site::shipped("hardening")
 }
 
 #[test]

@@ -59,6 +59,17 @@ impl Site {
         site
     }
 
+    /// A copy of the shipped wiki (content, templates, theme, wiki.toml).
+    pub fn shipped(name: &str) -> Site {
+        let site = Site::empty(name);
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dir in ["content", "templates", "theme"] {
+            copy_tree(&repo.join(dir), &site.dir.join(dir));
+        }
+        std::fs::copy(repo.join("wiki.toml"), site.dir.join("wiki.toml")).unwrap();
+        site
+    }
+
     /// A copy of `tests/<base>` with `tests/<overlay>` copied over it.
     pub fn overlay(base: &str, overlay: &str) -> Site {
         let site = Site::fixture(base);
