@@ -59,8 +59,8 @@ pub fn verify(
     sources: &[std::sync::Arc<Source>],
     norm: &[&NormSource],
 ) -> Result<Citation, Diagnostic> {
-    let quote_at = e.locate(&["cites", &c.key, "quote"]);
-    let Some(si) = sources.iter().position(|s| s.id == c.source) else {
+    // Sources are sorted by id (load::assemble): binary search, not a scan per citation.
+    let Ok(si) = sources.binary_search_by(|s| s.id.as_str().cmp(c.source.as_str())) else {
         let hint = did_you_mean(&c.source, sources.iter().map(|s| s.id.as_str()))
             .map(|s| format!("did you mean `{s}`?"))
             .unwrap_or_else(|| {
@@ -136,7 +136,7 @@ pub fn verify(
             .file
             .error(
                 "quote-in-other-passage",
-                quote_at,
+                e.locate(&["cites", &c.key, "quote"]),
                 format!(
                     "quote of citation `{}` is not in passage {n} of `{}`; it occurs in passage {}",
                     c.key,
@@ -153,7 +153,7 @@ pub fn verify(
             .file
             .error(
                 "ambiguous-quote",
-                quote_at,
+                e.locate(&["cites", &c.key, "quote"]),
                 format!(
                     "quote of citation `{}` occurs in passages {} of `{}`",
                     c.key,
@@ -166,7 +166,7 @@ pub fn verify(
             .file
             .error(
                 "quote-not-found",
-                quote_at,
+                e.locate(&["cites", &c.key, "quote"]),
                 format!(
                     "quote of citation `{}` does not occur in `{}`",
                     c.key, src.id
