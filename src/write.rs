@@ -148,16 +148,20 @@ fn injected_fault(count: &std::sync::atomic::AtomicUsize) -> Result<()> {
     Ok(())
 }
 
-/// Puts back a previous site left aside by a build killed between the two renames of the
-/// non-atomic fallback swap.
-pub fn recover(out: &Path) -> Result<()> {
+/// The hidden sibling `.<out name>.refwiki-<what>` of a checked output folder.
+fn sibling(out: &Path, what: &str) -> PathBuf {
     let parent = out.parent().expect("checked output folder has a parent");
     let name = out
         .file_name()
-        .expect("checked")
-        .to_string_lossy()
-        .to_string();
-    let old = parent.join(format!(".{name}.refwiki-old"));
+        .expect("checked output folder has a name")
+        .to_string_lossy();
+    parent.join(format!(".{name}.refwiki-{what}"))
+}
+
+/// Puts back a previous site left aside by a build killed between the two renames of the
+/// non-atomic fallback swap.
+pub fn recover(out: &Path) -> Result<()> {
+    let old = sibling(out, "old");
     if !out.exists() && old.is_dir() {
         fsx::rename(&old, out)?;
     }
@@ -177,13 +181,7 @@ impl Staging {
     /// Creates an empty staging folder for `out` (recovering an interrupted swap first).
     pub fn begin(out: &Path) -> Result<Staging> {
         recover(out)?;
-        let parent = out.parent().expect("checked output folder has a parent");
-        let name = out
-            .file_name()
-            .expect("checked")
-            .to_string_lossy()
-            .to_string();
-        let dir = parent.join(format!(".{name}.refwiki-staging"));
+        let dir = sibling(out, "staging");
         fsx::remove_dir_all_if_exists(&dir)?;
         fsx::create_dir_all(&dir)?;
         Ok(Staging {
@@ -222,11 +220,7 @@ impl Staging {
         )?;
         self.committed = true;
         let (out, staging) = (&self.out, &self.dir);
-        let parent = out.parent().expect("checked output folder has a parent");
-        let old = parent.join(format!(
-            ".{}.refwiki-old",
-            out.file_name().expect("checked").to_string_lossy()
-        ));
+        let old = sibling(out, "old");
         if out.exists() && exchange(staging, out)? {
             // `staging` now holds the previous site.
             return fsx::remove_dir_all_if_exists(staging);

@@ -54,6 +54,14 @@ impl Renderer<'_> {
             .hash(h);
     }
 
+    /// What a list of sources shows: id, title and byline of each.
+    fn hash_source_list(&self, h: &mut DefaultHasher) {
+        for s in &self.wiki.sources {
+            let s = &s.source;
+            (&s.id, &s.title, &s.author, &s.publisher, s.date).hash(h);
+        }
+    }
+
     /// Fingerprint of one job's output.
     pub(super) fn fingerprint(&self, job: &Job) -> u64 {
         let w = self.wiki;
@@ -98,16 +106,9 @@ impl Renderer<'_> {
                         }
                     }
                 }
+                self.hash_source_list(&mut h);
                 for s in &w.sources {
-                    (
-                        &s.source.id,
-                        &s.source.title,
-                        &s.source.author,
-                        &s.source.publisher,
-                        s.source.date,
-                        s.source.passages.len(),
-                    )
-                        .hash(&mut h);
+                    s.source.passages.len().hash(&mut h);
                 }
                 for (i, e) in w.entities.iter().enumerate() {
                     for c in &e.citations {
@@ -116,16 +117,7 @@ impl Renderer<'_> {
                 }
             }
             Job::SourceList => {
-                for s in &w.sources {
-                    (
-                        &s.source.id,
-                        &s.source.title,
-                        &s.source.author,
-                        &s.source.publisher,
-                        s.source.date,
-                    )
-                        .hash(&mut h);
-                }
+                self.hash_source_list(&mut h);
             }
             Job::TagList => {
                 for (t, ids) in &w.tags {

@@ -603,15 +603,7 @@ impl<'w> Renderer<'w> {
             .iter()
             .map(|s| {
                 let s = &s.source;
-                let byline = [
-                    s.author.clone(),
-                    s.publisher.clone(),
-                    s.date.map(|d| d.human()),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", ");
+                let byline = byline(s);
                 SourceLink {
                     url: self.url(&format!("sources/{}/", s.id)),
                     title: s.title.clone(),
