@@ -5,6 +5,7 @@
 //! `Context` is only ever built here, from a view struct.
 
 pub mod fingerprint;
+pub mod fragments;
 pub mod graph;
 pub mod json;
 pub mod pages;
@@ -53,6 +54,12 @@ pub struct Renderer<'w> {
     site: SiteView,
     site_hash: u64,
     links: Vec<EntityLink>,
+    /// Per entity: URL and title, escaped (for fragments).
+    links_html: Vec<fragments::LinkHtml>,
+    /// Per source: URL prefix, title (escaped) and byline.
+    sources_html: Vec<fragments::SourceHtml>,
+    /// Per entity: its position in title order (folded title, then path).
+    rank: Vec<u32>,
 }
 
 /// The result of an incremental render: every output path with its fingerprint, and the
@@ -307,13 +314,40 @@ impl<'w> Renderer<'w> {
                 kind: e.page.kind.as_str().into(),
                 summary: e.page.summary.as_str().into(),
             })
+            .collect::<Vec<EntityLink>>();
+        let links_html = links
+            .iter()
+            .map(|l| fragments::LinkHtml {
+                href: escape_html(&l.url),
+                title: escape_html(&l.title),
+            })
             .collect();
+        let sources_html = wiki
+            .sources
+            .iter()
+            .map(|s| fragments::SourceHtml {
+                href: escape_html(&format!("{}sources/{}/", c.base_path, s.source.id)),
+                title: escape_html(&s.source.title),
+                byline: byline(&s.source),
+            })
+            .collect();
+        let mut rank = vec![0u32; wiki.entities.len()];
+        for (r, id) in wiki
+            .by_title(0..wiki.entities.len())
+            .into_iter()
+            .enumerate()
+        {
+            rank[id] = r as u32;
+        }
         Renderer {
             wiki,
             tera,
             site,
             site_hash,
             links,
+            links_html,
+            sources_html,
+            rank,
         }
     }
 
@@ -378,13 +412,6 @@ impl<'w> Renderer<'w> {
 
     fn link(&self, id: usize) -> EntityLink {
         self.links[id].clone()
-    }
-
-    fn passage_url(&self, source: usize, n: u32) -> String {
-        self.url(&format!(
-            "sources/{}/#p{n}",
-            self.wiki.sources[source].source.id
-        ))
     }
 
     /// URL of a citation: the passage, with the quoted words' range (UTF-16 offsets into the
@@ -476,37 +503,6 @@ impl<'w> Renderer<'w> {
             .map(|(a, _)| a.clone())
             .filter(|a| seen_names.insert(fold(a)))
             .collect();
-        let references = e
-            .citations
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let src = &w.sources[c.source].source;
-                let text = &src.passages[c.passage as usize - 1].text;
-                ReferenceView {
-                    number: i + 1,
-                    key: c.key.clone(),
-                    source_id: src.id.clone(),
-                    source_title: src.title.clone(),
-                    source_byline: byline(src),
-                    passage: c.passage,
-                    url: self.citation_url(c),
-                    quote: c.quote.clone(),
-                    note: c.note.clone().unwrap_or_default(),
-                    context_html: format!(
-                        "{}<mark>{}</mark>{}",
-                        escape_html(&text[..c.range.0]),
-                        escape_html(&text[c.range.0..c.range.1]),
-                        escape_html(&text[c.range.1..])
-                    ),
-                }
-            })
-            .collect();
-        let plink = |&(s, n): &(usize, u32)| PassageLink {
-            url: self.passage_url(s, n),
-            source_title: w.sources[s].source.title.clone(),
-            passage: n,
-        };
         let view = EntityPageView {
             site: self.site.clone(),
             meta: self.meta(&e.page.title, &e.page.summary, &e.path),
@@ -531,11 +527,11 @@ impl<'w> Renderer<'w> {
                 relations,
                 relation_groups,
                 body_html,
-                references,
-                backlinks: e.backlinks.iter().map(|&b| self.link(b)).collect(),
-                mentioned_in: e.mentioned_in.iter().map(plink).collect(),
-                mentioned_not_cited: e.mentioned_not_cited.iter().map(plink).collect(),
-                timeline: self.entity_timeline(id),
+                references: self.references(id),
+                backlinks: self.entity_list(&e.backlinks),
+                mentioned_in: self.passage_list(&e.mentioned_in),
+                mentioned_not_cited: self.passage_list(&e.mentioned_not_cited),
+                timeline: self.timeline_list(id),
                 json_ld: publish::json_ld(w, id),
                 graph_svg: self.entity_graph(id),
             },
@@ -546,38 +542,6 @@ impl<'w> Renderer<'w> {
     fn source(&self, si: usize) -> Result<OutputFile> {
         let w = self.wiki;
         let s = &w.sources[si];
-        let passages = s
-            .source
-            .passages
-            .iter()
-            .enumerate()
-            .map(|(pi, p)| {
-                let marks: Vec<(usize, usize)> = s.citations[pi]
-                    .iter()
-                    .map(|&(e, ci)| w.entities[e].citations[ci].range)
-                    .collect();
-                let html = passage_html(&p.text, &marks, &s.mentions[pi], |id| self.link(id));
-                let mut mentioned: BTreeSet<usize> = BTreeSet::new();
-                for m in &s.mentions[pi] {
-                    mentioned.insert(m.entity);
-                }
-                PassageView {
-                    n: p.n,
-                    heading: match p.block {
-                        crate::load::Block::Heading(l) => Some(l),
-                        _ => None,
-                    },
-                    quote: p.block == crate::load::Block::Quote,
-                    html,
-                    cited_by: s.cited_by[pi].iter().map(|&e| self.link(e)).collect(),
-                    mentions: w
-                        .by_title(mentioned)
-                        .into_iter()
-                        .map(|e| self.link(e))
-                        .collect(),
-                }
-            })
-            .collect();
         let src = &s.source;
         let path = format!("sources/{}/", src.id);
         let view = SourcePageView {
@@ -591,7 +555,7 @@ impl<'w> Renderer<'w> {
                 date: src.date.map(|d| d.human()),
                 url: src.url.clone(),
                 note: src.note.clone(),
-                passages,
+                passages: self.passages(si),
             },
         };
         self.page("source.html", &format!("{path}index.html"), &view)
@@ -804,48 +768,53 @@ fn letter(title: &str) -> String {
     }
 }
 
-/// Escaped passage text with quoted ranges marked and mentions linked. Ranges are byte ranges
-/// of `text`; mentions never overlap each other, marks may (they are merged).
+/// Appends the escaped passage text with quoted ranges marked and mentions linked. Ranges are
+/// byte ranges of `text`; mentions never overlap each other, marks may (they are merged).
 fn passage_html(
+    out: &mut String,
     text: &str,
     marks: &[(usize, usize)],
     mentions: &[crate::resolve::Mention],
-    link: impl Fn(usize) -> EntityLink,
-) -> String {
-    let mut cuts: BTreeSet<usize> = [0, text.len()].into_iter().collect();
+    links: &[fragments::LinkHtml],
+) {
+    if marks.is_empty() && mentions.is_empty() {
+        crate::text::escape_html_into(out, text);
+        return;
+    }
+    let mut cuts: Vec<usize> = Vec::with_capacity(2 + 2 * (marks.len() + mentions.len()));
+    cuts.extend([0, text.len()]);
     for &(a, b) in marks {
-        cuts.insert(a);
-        cuts.insert(b);
+        cuts.extend([a, b]);
     }
     for m in mentions {
-        cuts.insert(m.start);
-        cuts.insert(m.end);
+        cuts.extend([m.start, m.end]);
     }
-    let cuts: Vec<usize> = cuts
-        .into_iter()
-        .filter(|&c| text.is_char_boundary(c))
-        .collect();
-    let mut out = String::with_capacity(text.len() + 64);
+    cuts.retain(|&c| c <= text.len() && text.is_char_boundary(c));
+    cuts.sort_unstable();
+    cuts.dedup();
     for w in cuts.windows(2) {
         let (a, b) = (w[0], w[1]);
-        let seg = escape_html(&text[a..b]);
         let marked = marks.iter().any(|&(x, y)| x <= a && b <= y && x < y);
         let mention = mentions.iter().find(|m| m.start <= a && b <= m.end);
-        let mut s = seg;
+        if marked {
+            out.push_str("<mark>");
+        }
         if let Some(m) = mention {
-            let l = link(m.entity);
-            s = format!(
-                "<a class=\"mention\" href=\"{}\" title=\"{}\">{s}</a>",
-                escape_html(&l.url),
-                escape_html(&l.title)
-            );
+            let l = &links[m.entity];
+            out.push_str("<a class=\"mention\" href=\"");
+            out.push_str(&l.href);
+            out.push_str("\" title=\"");
+            out.push_str(&l.title);
+            out.push_str("\">");
+        }
+        crate::text::escape_html_into(out, &text[a..b]);
+        if mention.is_some() {
+            out.push_str("</a>");
         }
         if marked {
-            s = format!("<mark>{s}</mark>");
+            out.push_str("</mark>");
         }
-        out.push_str(&s);
     }
-    out
 }
 
 struct BodyResolver<'a, 'w> {

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use super::fragments::Fragment;
+
 /// Site-wide values every template gets as `site`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteView {
@@ -117,43 +119,6 @@ pub struct RelationGroupView {
     pub items: Vec<RelationView>,
 }
 
-/// One numbered reference.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReferenceView {
-    /// Number.
-    pub number: usize,
-    /// Citation key.
-    pub key: String,
-    /// Source id.
-    pub source_id: String,
-    /// Source title.
-    pub source_title: String,
-    /// "Author, Publisher, date", as far as known.
-    pub source_byline: String,
-    /// Passage number.
-    pub passage: u32,
-    /// URL of the passage, with the quoted range to highlight.
-    pub url: String,
-    /// Quoted words.
-    pub quote: String,
-    /// Editor's note, or empty.
-    pub note: String,
-    /// The whole passage, escaped, with the quoted words in `<mark>` (trusted HTML), for the
-    /// preview card.
-    pub context_html: String,
-}
-
-/// A link to a passage.
-#[derive(Debug, Clone, Serialize)]
-pub struct PassageLink {
-    /// URL with `#p<n>`.
-    pub url: String,
-    /// Source title.
-    pub source_title: String,
-    /// Passage number.
-    pub passage: u32,
-}
-
 /// A tag link.
 #[derive(Debug, Clone, Serialize)]
 pub struct TagLink {
@@ -201,18 +166,19 @@ pub struct EntityView {
     pub relation_groups: Vec<RelationGroupView>,
     /// Rendered body (trusted HTML: produced by the Markdown adapter, raw HTML disabled).
     pub body_html: String,
-    /// Numbered references.
-    pub references: Vec<ReferenceView>,
-    /// Pages linking here.
-    pub backlinks: Vec<EntityLink>,
-    /// Passages mentioning this entity.
-    pub mentioned_in: Vec<PassageLink>,
-    /// Passages mentioning this entity that it does not cite.
-    pub mentioned_not_cited: Vec<PassageLink>,
+    /// Numbered references (pre-rendered, see `fragments.rs`).
+    pub references: Fragment,
+    /// Pages linking here (pre-rendered).
+    pub backlinks: Fragment,
+    /// Passages mentioning this entity (pre-rendered).
+    pub mentioned_in: Fragment,
+    /// Passages mentioning this entity that it does not cite (pre-rendered).
+    pub mentioned_not_cited: Fragment,
     /// schema.org JSON-LD, already safe to inline in a `<script>` (trusted).
     pub json_ld: String,
-    /// This entity's dated facts and the dated entities it relates to, in date order.
-    pub timeline: Vec<TimelineEntry>,
+    /// This entity's dated facts and the dated entities it relates to, in date order
+    /// (pre-rendered).
+    pub timeline: Fragment,
     /// The relation neighbourhood as an inline SVG (trusted, built from escaped text), or empty.
     pub graph_svg: String,
 }
@@ -297,25 +263,8 @@ pub struct SourceView {
     pub url: Option<String>,
     /// Archivist's note.
     pub note: Option<String>,
-    /// Passages.
-    pub passages: Vec<PassageView>,
-}
-
-/// One passage on a source page.
-#[derive(Debug, Clone, Serialize)]
-pub struct PassageView {
-    /// Number.
-    pub n: u32,
-    /// Heading level, if the passage is a heading.
-    pub heading: Option<u8>,
-    /// Whether it is a block quote.
-    pub quote: bool,
-    /// Escaped text with mentions linked (trusted HTML).
-    pub html: String,
-    /// Entities citing it.
-    pub cited_by: Vec<EntityLink>,
-    /// Entities it mentions.
-    pub mentions: Vec<EntityLink>,
+    /// Passages (pre-rendered).
+    pub passages: Fragment,
 }
 
 /// Root of `index.html` (home).
