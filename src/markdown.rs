@@ -215,11 +215,21 @@ pub fn plain_text(body: &str) -> String {
     out
 }
 
-/// Runs of plain body text outside links, code, headings and raw HTML, with their byte offset
-/// in the body (where the text is the body's own bytes), for unlinked-mention checks.
-pub fn prose_runs(body: &str) -> Vec<(usize, String)> {
+/// Plain body text outside links, code, headings and raw HTML, for unlinked-mention checks:
+/// the byte ranges of `body` whose text is the body's own bytes, and the other runs (text
+/// with entities or escapes decoded) with the offset where they start.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Prose {
+    /// Ranges of `body`, in order.
+    pub exact: Vec<std::ops::Range<usize>>,
+    /// Decoded runs: (offset of the run in `body`, text).
+    pub decoded: Vec<(usize, String)>,
+}
+
+/// The [`Prose`] of a body.
+pub fn prose(body: &str) -> Prose {
     let (text, end) = prepare(body);
-    let mut out = Vec::new();
+    let mut out = Prose::default();
     let mut depth_skip = 0usize;
     for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
         if range.start >= end {
@@ -233,8 +243,14 @@ pub fn prose_runs(body: &str) -> Vec<(usize, String)> {
                 depth_skip = depth_skip.saturating_sub(1)
             }
             Event::Text(t) if depth_skip == 0 => {
-                let exact = text.get(range.clone()) == Some(&*t);
-                out.push((if exact { range.start } else { usize::MAX }, t.to_string()));
+                if range.end <= end && text.get(range.clone()) == Some(&*t) {
+                    match out.exact.last_mut() {
+                        Some(last) if last.end == range.start => last.end = range.end,
+                        _ => out.exact.push(range),
+                    }
+                } else {
+                    out.decoded.push((range.start.min(end), t.to_string()));
+                }
             }
             _ => {}
         }

@@ -151,38 +151,50 @@ pub fn render_each(
     let r = Renderer::new(wiki, tera);
     let jobs = jobs(wiki);
     let profile = std::env::var_os("REFWIKI_PROFILE").is_some();
-    let timed: Vec<(String, &'static str, std::time::Duration)> = jobs
-        .par_iter()
-        .map(|j| {
+    type Timed = Vec<(String, &'static str, std::time::Duration)>;
+    // The data files depend on the wiki only: they are built alongside the pages, in the same
+    // thread pool, instead of after them.
+    let (pages, data): (Result<Timed>, Result<Timed>) = rayon::join(
+        || {
+            jobs.par_iter()
+                .map(|j| {
+                    let t = std::time::Instant::now();
+                    let f = r.job(j)?;
+                    let path = f.path.clone();
+                    let d = t.elapsed();
+                    sink(f)?;
+                    Ok((path, j.name(), d))
+                })
+                .collect()
+        },
+        || {
+            let mut timed = Vec::new();
             let t = std::time::Instant::now();
-            let f = r.job(j)?;
-            let path = f.path.clone();
-            let d = t.elapsed();
-            sink(f)?;
-            Ok((path, j.name(), d))
-        })
-        .collect::<Result<_>>()?;
+            sink(OutputFile {
+                path: "wiki.json".into(),
+                bytes: json::export(wiki),
+            })?;
+            timed.push(("wiki.json".to_string(), "wiki.json", t.elapsed()));
+            let t = std::time::Instant::now();
+            for f in search::files(wiki) {
+                timed.push((f.path.clone(), "search index", t.elapsed()));
+                sink(f)?;
+            }
+            Ok(timed)
+        },
+    );
     let mut per_kind: BTreeMap<&'static str, (usize, std::time::Duration)> = BTreeMap::new();
-    let mut paths: Vec<String> = Vec::with_capacity(timed.len() + 8);
-    for (p, name, d) in timed {
+    let mut paths: Vec<String> = Vec::with_capacity(jobs.len() + 64);
+    for (p, name, d) in pages?.into_iter().chain(data?) {
         let e = per_kind.entry(name).or_default();
         e.0 += 1;
-        e.1 += d;
+        if name == "search index" {
+            e.1 = d;
+        } else {
+            e.1 += d;
+        }
         paths.push(p);
     }
-    let t = std::time::Instant::now();
-    paths.push("wiki.json".into());
-    sink(OutputFile {
-        path: "wiki.json".into(),
-        bytes: json::export(wiki),
-    })?;
-    per_kind.insert("wiki.json", (1, t.elapsed()));
-    let t = std::time::Instant::now();
-    for f in search::files(wiki) {
-        paths.push(f.path.clone());
-        sink(f)?;
-    }
-    per_kind.insert("search index", (1, t.elapsed()));
     let t = std::time::Instant::now();
     for f in publish_files(wiki, paths.iter().map(String::as_str)) {
         paths.push(f.path.clone());

@@ -34,13 +34,16 @@ struct NameDoc<'a> {
 struct TextDoc<'a> {
     id: usize,
     u: String,
-    t: String,
+    t: std::borrow::Cow<'a, str>,
     k: &'a str,
-    b: String,
+    b: std::borrow::Cow<'a, str>,
 }
 
-/// The search files.
+/// The search files. Page texts and chunks are built in parallel; chunk boundaries depend only
+/// on sizes, so the output does not depend on the thread count.
 pub fn files(w: &Wiki) -> Vec<OutputFile> {
+    use rayon::prelude::*;
+    use std::borrow::Cow;
     let base = &w.config.base_path;
     let docs: Vec<NameDoc> = w
         .entities
@@ -58,54 +61,52 @@ pub fn files(w: &Wiki) -> Vec<OutputFile> {
             s: &e.page.summary,
         })
         .collect();
-    let mut texts: Vec<TextDoc> = Vec::new();
-    for (i, e) in w.entities.iter().enumerate() {
-        texts.push(TextDoc {
+    let mut texts: Vec<TextDoc> = w
+        .entities
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| TextDoc {
             id: i,
             u: format!("{base}{}", e.path),
-            t: e.page.title.clone(),
+            t: Cow::Borrowed(&e.page.title),
             k: "page",
-            b: crate::markdown::plain_text(e.page.body()),
-        });
-    }
+            b: Cow::Owned(crate::markdown::plain_text(e.page.body())),
+        })
+        .collect();
     for s in &w.sources {
         for p in &s.source.passages {
             texts.push(TextDoc {
                 id: texts.len(),
                 u: format!("{base}sources/{}/#p{}", s.source.id, p.n),
-                t: format!("{}, passage {}", s.source.title, p.n),
+                t: Cow::Owned(format!("{}, passage {}", s.source.title, p.n)),
                 k: "passage",
-                b: p.text.clone(),
+                b: Cow::Borrowed(&p.text),
             });
         }
     }
-    let mut out = Vec::new();
-    let mut chunk: Vec<&TextDoc> = Vec::new();
-    let mut size = 0;
-    let mut chunk_files = Vec::new();
-    let mut flush = |chunk: &mut Vec<&TextDoc>, out: &mut Vec<OutputFile>| {
-        let path = format!("search/text-{}.json", chunk_files.len());
-        out.push(OutputFile {
-            path: path.clone(),
-            bytes: serde_json::to_vec(&chunk).expect("search chunk serialises"),
-        });
-        chunk_files.push(format!("{base}{path}"));
-        chunk.clear();
-    };
-    for t in &texts {
+    let mut ranges = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, t) in texts.iter().enumerate() {
         size += t.b.len() + t.t.len() + t.u.len() + 40;
-        chunk.push(t);
         if size >= CHUNK_BYTES {
-            flush(&mut chunk, &mut out);
-            size = 0;
+            ranges.push(start..i + 1);
+            (start, size) = (i + 1, 0);
         }
     }
-    if !chunk.is_empty() {
-        flush(&mut chunk, &mut out);
+    if start < texts.len() {
+        ranges.push(start..texts.len());
     }
+    let mut out: Vec<OutputFile> = ranges
+        .par_iter()
+        .enumerate()
+        .map(|(n, r)| OutputFile {
+            path: format!("search/text-{n}.json"),
+            bytes: serde_json::to_vec(&texts[r.clone()]).expect("search chunk serialises"),
+        })
+        .collect();
     let names = Names {
         docs,
-        chunks: chunk_files,
+        chunks: out.iter().map(|f| format!("{base}{}", f.path)).collect(),
     };
     out.push(OutputFile {
         path: "search/names.json".into(),

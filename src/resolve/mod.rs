@@ -239,7 +239,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
         .par_iter()
         .map(|s| match cache.norm.get(&s.id) {
             Some((h, n)) if *h == s.file.hash => n.clone(),
-            _ => Arc::new(citations::NormSource::new(s)),
+            _ => Arc::new(citations::NormSource::new()),
         })
         .collect();
     cache.norm = sources
@@ -604,31 +604,49 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             }
             let mut seen = BTreeSet::new();
             let mut d = Vec::new();
-            for (off, run) in markdown::prose_runs(e.page.body()) {
-                for m in matcher.find_in(&run) {
-                    let t = m.entity;
-                    if t == id || e.links_to.contains(&t) || !seen.insert(t) {
-                        continue;
-                    }
-                    let name = &run[m.start..m.end];
-                    let at = e.page.body_offset + if off == usize::MAX { 0 } else { off + m.start };
-                    let target = &resolved[t].page;
-                    let link = if crate::text::fold(name) == crate::text::fold(&target.title) {
-                        format!("[[{name}]]")
-                    } else {
-                        format!("[[{}|{name}]]", target.slug)
-                    };
-                    d.push(
-                        e.page
-                            .file
-                            .warning(
-                                "unlinked-mention",
-                                at,
-                                format!("`{name}` names `{}` but is not linked", target.title),
-                            )
-                            .hint(format!("link the first mention: {link}")),
-                    );
+            // One pass of the automaton over the whole body, keeping the mentions that lie
+            // within one prose range; decoded runs (rare) are matched on their own.
+            let body = e.page.body();
+            let prose = markdown::prose(body);
+            let mut found: Vec<(usize, usize, &str)> = matcher
+                .find_in(body)
+                .into_iter()
+                .filter(|m| {
+                    let i = prose.exact.partition_point(|r| r.end < m.end);
+                    prose.exact.get(i).is_some_and(|r| r.start <= m.start)
+                })
+                .map(|m| (m.start, m.entity, &body[m.start..m.end]))
+                .collect();
+            for (off, run) in &prose.decoded {
+                found.extend(
+                    matcher
+                        .find_in(run)
+                        .into_iter()
+                        .map(|m| (*off, m.entity, &run[m.start..m.end])),
+                );
+            }
+            found.sort_by_key(|f| f.0);
+            for (pos, t, name) in found {
+                if t == id || e.links_to.contains(&t) || !seen.insert(t) {
+                    continue;
                 }
+                let at = e.page.body_offset + pos;
+                let target = &resolved[t].page;
+                let link = if crate::text::fold(name) == crate::text::fold(&target.title) {
+                    format!("[[{name}]]")
+                } else {
+                    format!("[[{}|{name}]]", target.slug)
+                };
+                d.push(
+                    e.page
+                        .file
+                        .warning(
+                            "unlinked-mention",
+                            at,
+                            format!("`{name}` names `{}` but is not linked", target.title),
+                        )
+                        .hint(format!("link the first mention: {link}")),
+                );
             }
             Arc::new(d)
         })
