@@ -34,11 +34,13 @@ pub fn remove_dir_all_if_exists(path: &Path) -> Result<()> {
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .map(|e| e.path())
             .collect();
-        subdirs.par_iter().try_for_each(|d| match std::fs::remove_dir_all(d) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e).with_context(|| format!("failed to remove `{}`", d.display())),
-        })?;
+        subdirs
+            .par_iter()
+            .try_for_each(|d| match std::fs::remove_dir_all(d) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e).with_context(|| format!("failed to remove `{}`", d.display())),
+            })?;
     }
     match std::fs::remove_dir_all(path) {
         Ok(()) => Ok(()),

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 
@@ -280,13 +281,13 @@ impl Ids {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkInfo {
     /// URL (already base-prefixed).
-    pub url: String,
+    pub url: Arc<str>,
     /// Title of the target.
-    pub title: String,
+    pub title: Arc<str>,
     /// Kind label of the target.
-    pub kind: String,
+    pub kind: Arc<str>,
     /// One-sentence summary of the target.
-    pub summary: String,
+    pub summary: Arc<str>,
 }
 
 /// How the renderer resolves what the body refers to.
@@ -368,7 +369,7 @@ pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
                         link_stack.push(LinkEnd::Html);
                         Event::InlineHtml(CowStr::from(format!(
                             "<a class=\"wikilink\" href=\"{}\" title=\"{}\" data-kind=\"{}\" data-summary=\"{}\">",
-                            escape_html(&with_section(l.url, section.as_deref())),
+                            escape_html(&with_section(&l.url, section.as_deref())),
                             escape_html(&l.title),
                             escape_html(&l.kind),
                             escape_html(&l.summary)
@@ -465,10 +466,10 @@ pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
     (table_alignment_as_classes(html), headings)
 }
 
-fn with_section(url: String, section: Option<&str>) -> String {
+fn with_section<'a>(url: &'a str, section: Option<&str>) -> std::borrow::Cow<'a, str> {
     match section {
-        Some(s) => format!("{url}#{}", slugify(s)),
-        None => url,
+        Some(s) => format!("{url}#{}", slugify(s)).into(),
+        None => url.into(),
     }
 }
 

@@ -154,7 +154,7 @@ pub struct AnyResolver;
 impl Resolver for AnyResolver {
     fn entity(&self, target: &str) -> Option<LinkInfo> {
         Some(LinkInfo {
-            url: format!("/x/{}/", crate::text::slugify(target)),
+            url: format!("/x/{}/", crate::text::slugify(target)).into(),
             title: target.into(),
             kind: target.into(),
             summary: target.into(),

@@ -93,8 +93,8 @@ impl Renderer<'_> {
 
     /// The numbered references of entity `id`: the passage link, the quote, the editor's note,
     /// and a hidden `.ctx` block (the whole passage with the quote in `<mark>`) that the
-    /// citation preview card clones.
-    pub(super) fn references(&self, id: usize) -> Fragment {
+    /// citation preview card clones. `urls` are the citations' URLs.
+    pub(super) fn references(&self, id: usize, urls: &[String]) -> Fragment {
         let e = &self.wiki.entities[id];
         let mut html = String::with_capacity(e.citations.len() * 1024);
         for (i, c) in e.citations.iter().enumerate() {
@@ -106,7 +106,7 @@ impl Renderer<'_> {
                 "<li id=\"cite-{}\"><a class=\"passage\" href=\"",
                 i + 1
             );
-            esc(&mut html, &self.citation_url(c));
+            esc(&mut html, &urls[i]);
             let _ = write!(html, "\">{}, passage {n}</a>: <q>", sh.title);
             esc(&mut html, &c.quote);
             html.push_str("</q>");

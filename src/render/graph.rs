@@ -28,6 +28,20 @@ pub struct Edge {
     pub label: String,
 }
 
+/// A coordinate with one decimal, as `{:.1}` writes it but without float formatting's exact
+/// decimal expansion (a tenth of entity-page render time went there).
+#[derive(Clone, Copy)]
+struct F1(f64);
+
+impl std::fmt::Display for F1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = (self.0 * 10.0).round() as i64;
+        let sign = if v < 0 { "-" } else { "" };
+        let v = v.unsigned_abs();
+        write!(f, "{sign}{}.{}", v / 10, v % 10)
+    }
+}
+
 fn short(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
@@ -66,22 +80,24 @@ pub fn neighbourhood(nodes: &[Node], edges: &[Edge], max: usize) -> String {
         let ((x1, y1), (x2, y2)) = (pos(e.from), pos(e.to));
         // Labels sit nearer the neighbour than the centre, where spokes crowd together.
         let (mx, my) = (x1 + 0.6 * (x2 - x1), y1 + 0.6 * (y2 - y1) - 4.0);
+        let [x1, y1, x2, y2, mx, my] = [x1, y1, x2, y2, mx, my].map(F1);
         let _ = write!(
             s,
-            "<line class=\"edge\" x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\"/><text class=\"edge-label\" x=\"{mx:.1}\" y=\"{my:.1}\">{}</text>",
+            "<line class=\"edge\" x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\"/><text class=\"edge-label\" x=\"{mx}\" y=\"{my}\">{}</text>",
             escape_html(&short(&e.label, 26))
         );
     }
     for (i, node) in nodes.iter().enumerate().take(n + 1) {
         let (x, y) = pos(i);
+        let ty = F1(y + if i == 0 { 24.0 } else { 20.0 });
+        let [x, y] = [x, y].map(F1);
         let class = if i == 0 { "node center" } else { "node" };
         let _ = write!(
             s,
-            "<a href=\"{}\" class=\"{class} kind-{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{}\"/><text x=\"{x:.1}\" y=\"{:.1}\">{}</text></a>",
+            "<a href=\"{}\" class=\"{class} kind-{}\"><circle cx=\"{x}\" cy=\"{y}\" r=\"{}\"/><text x=\"{x}\" y=\"{ty}\">{}</text></a>",
             escape_html(&node.url),
             escape_html(&node.kind),
             if i == 0 { 9 } else { 6 },
-            y + if i == 0 { 24.0 } else { 20.0 },
             escape_html(&short(&node.title, 28))
         );
     }
@@ -104,10 +120,14 @@ pub fn overview(nodes: &[Node], edges: &[Edge]) -> String {
     let _ = write!(s, "<svg class=\"graph overview\" viewBox=\"0 0 {size:.0} {size:.0}\" role=\"img\" aria-label=\"Overview of all relations\" xmlns=\"http://www.w3.org/2000/svg\">");
     for e in edges {
         let ((x1, y1, _), (x2, y2, _)) = (pos(e.from), pos(e.to));
+        let [x1, y1, x2, y2, c] = [x1, y1, x2, y2, c].map(F1);
         let _ = write!(
             s,
-            "<path class=\"edge\" d=\"M{x1:.1},{y1:.1} Q{c:.1},{c:.1} {x2:.1},{y2:.1}\"><title>{}</title></path>",
-            escape_html(&format!("{} {} {}", nodes[e.from].title, e.label, nodes[e.to].title))
+            "<path class=\"edge\" d=\"M{x1},{y1} Q{c},{c} {x2},{y2}\"><title>{}</title></path>",
+            escape_html(&format!(
+                "{} {} {}",
+                nodes[e.from].title, e.label, nodes[e.to].title
+            ))
         );
     }
     for (i, node) in nodes.iter().enumerate() {
@@ -119,9 +139,10 @@ pub fn overview(nodes: &[Node], edges: &[Edge]) -> String {
             ("start", deg)
         };
         let (tx, ty) = (x + 10.0 * a.cos(), y + 10.0 * a.sin());
+        let [x, y, tx, ty, rot] = [x, y, tx, ty, rot].map(F1);
         let _ = write!(
             s,
-            "<a href=\"{}\" class=\"node kind-{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\"/><text x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"{anchor}\" dominant-baseline=\"middle\" transform=\"rotate({rot:.1} {tx:.1} {ty:.1})\">{}</text></a>",
+            "<a href=\"{}\" class=\"node kind-{}\"><circle cx=\"{x}\" cy=\"{y}\" r=\"4\"/><text x=\"{tx}\" y=\"{ty}\" text-anchor=\"{anchor}\" dominant-baseline=\"middle\" transform=\"rotate({rot} {tx} {ty})\">{}</text></a>",
             escape_html(&node.url),
             escape_html(&node.kind),
             escape_html(&short(&node.title, 32))

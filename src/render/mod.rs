@@ -60,6 +60,8 @@ pub struct Renderer<'w> {
     sources_html: Vec<fragments::SourceHtml>,
     /// Per entity: its position in title order (folded title, then path).
     rank: Vec<u32>,
+    /// Per entity: what a wikilink to it carries.
+    infos: Vec<markdown::LinkInfo>,
 }
 
 /// The result of an incremental render: every output path with its fingerprint, and the
@@ -351,6 +353,20 @@ impl<'w> Renderer<'w> {
         {
             rank[id] = r as u32;
         }
+        let infos = links
+            .iter()
+            .zip(&wiki.entities)
+            .map(|(l, e)| markdown::LinkInfo {
+                url: l.url.clone(),
+                title: l.title.clone(),
+                kind: c
+                    .kinds
+                    .get(&e.page.kind)
+                    .map_or_else(|| e.page.kind.as_str(), |k| k.singular.as_str())
+                    .into(),
+                summary: l.summary.clone(),
+            })
+            .collect();
         Renderer {
             wiki,
             tera,
@@ -360,6 +376,7 @@ impl<'w> Renderer<'w> {
             links_html,
             sources_html,
             rank,
+            infos,
         }
     }
 
@@ -439,11 +456,17 @@ impl<'w> Renderer<'w> {
         ))
     }
 
-    fn cite_mark(&self, holder: usize, ci: usize) -> CiteMark {
+    /// The mark of citation `ci` of entity `holder`; `local` are the URLs of the citations of
+    /// the page being rendered, `page`.
+    fn cite_mark(&self, holder: usize, ci: usize, page: usize, local: &[String]) -> CiteMark {
         let c = &self.wiki.entities[holder].citations[ci];
         CiteMark {
             number: ci + 1,
-            url: self.citation_url(c),
+            url: if holder == page {
+                local[ci].clone()
+            } else {
+                self.citation_url(c)
+            },
             quote: c.quote.clone(),
         }
     }
@@ -452,7 +475,12 @@ impl<'w> Renderer<'w> {
         let w = self.wiki;
         let e = &w.entities[id];
         let kind = &w.config.kinds[&e.page.kind];
-        let body_resolver = BodyResolver { r: self, e };
+        let urls: Vec<String> = e.citations.iter().map(|c| self.citation_url(c)).collect();
+        let body_resolver = BodyResolver {
+            r: self,
+            e,
+            urls: &urls,
+        };
         let (body_html, _) = markdown::render(e.page.body(), &body_resolver);
         let facts = e
             .page
@@ -466,7 +494,7 @@ impl<'w> Renderer<'w> {
                     .cite
                     .as_ref()
                     .and_then(|k| e.cite_index.get(k))
-                    .map(|&ci| self.cite_mark(id, ci)),
+                    .map(|&ci| self.cite_mark(id, ci, id, &urls)),
             })
             .collect();
         let relations: Vec<RelationView> = e
@@ -479,7 +507,7 @@ impl<'w> Renderer<'w> {
                     .get(&r.rtype)
                     .map_or_else(|| r.rtype.clone(), |t| t.label.clone());
                 let cite = r.cite.map(|(holder, ci)| {
-                    let mut m = self.cite_mark(holder, ci);
+                    let mut m = self.cite_mark(holder, ci, id, &urls);
                     if holder != id {
                         // The citation lives on the other page: no local number to show.
                         m.number = 0;
@@ -539,7 +567,7 @@ impl<'w> Renderer<'w> {
                 relations,
                 relation_groups,
                 body_html,
-                references: self.references(id),
+                references: self.references(id, &urls),
                 backlinks: self.entity_list(&e.backlinks),
                 mentioned_in: self.passage_list(&e.mentioned_in),
                 mentioned_not_cited: self.passage_list(&e.mentioned_not_cited),
@@ -832,23 +860,14 @@ fn passage_html(
 struct BodyResolver<'a, 'w> {
     r: &'a Renderer<'w>,
     e: &'a ResolvedEntity,
+    /// URL of each of `e`'s citations.
+    urls: &'a [String],
 }
 
 impl Renderer<'_> {
     /// What a preview of entity `id` shows.
     fn link_info(&self, id: usize) -> markdown::LinkInfo {
-        let e = &self.wiki.entities[id];
-        markdown::LinkInfo {
-            url: self.url(&e.path),
-            title: e.page.title.clone(),
-            kind: self
-                .wiki
-                .config
-                .kinds
-                .get(&e.page.kind)
-                .map_or_else(|| e.page.kind.clone(), |k| k.singular.clone()),
-            summary: e.page.summary.clone(),
-        }
+        self.infos[id].clone()
     }
 
     /// The entity a wikilink target names.
@@ -881,7 +900,7 @@ impl Resolver for BodyResolver<'_, '_> {
                     "<sup class=\"cite\"><a href=\"{url}\" title=\"{q}\" data-ref=\"{n}\" data-key=\"{k}\">[{n}]</a></sup>",
                     n = ci + 1,
                     k = escape_html(key),
-                    url = escape_html(&self.r.citation_url(c)),
+                    url = escape_html(&self.urls[ci]),
                     q = escape_html(&c.quote)
                 )
             }
