@@ -74,13 +74,30 @@ pub fn fold(s: &str) -> String {
 /// match the English word "is". Returns the folded text and, for every byte of it, the byte
 /// offset in `s` of the character it came from (plus one final entry for the end).
 pub fn fold_keep_case_mapped(s: &str) -> (String, Vec<usize>) {
-    let mut out = String::with_capacity(s.len());
-    let mut map = Vec::with_capacity(s.len() + 1);
+    let (mut out, mut map) = (String::new(), Vec::new());
+    fold_keep_case_mapped_into(s, &mut out, &mut map);
+    (out, map.into_iter().map(|i| i as usize).collect())
+}
+
+/// An ASCII byte that folding keeps as it is (not whitespace, a dash, an underscore or an
+/// apostrophe).
+fn is_plain_ascii(b: u8) -> bool {
+    b.is_ascii() && !matches!(b, b'\'' | b'`' | b'\t'..=b'\r' | b' ' | b'-' | b'_')
+}
+
+/// [`fold_keep_case_mapped`] into reusable buffers (cleared first), with a `u32` map: mention
+/// matching folds every passage and body, and fresh buffers each time were a tenth of `check`
+/// in page faults. Texts are far below 4 GiB (files are read whole into memory).
+pub fn fold_keep_case_mapped_into(s: &str, out: &mut String, map: &mut Vec<u32>) {
+    out.clear();
+    map.clear();
+    out.reserve(s.len());
+    map.reserve(s.len() + 1);
     let mut pending_space: Option<usize> = None;
     let emit = |i: usize,
                 c: char,
                 out: &mut String,
-                map: &mut Vec<usize>,
+                map: &mut Vec<u32>,
                 pending_space: &mut Option<usize>| {
         if is_apostrophe(c) {
             return;
@@ -93,11 +110,11 @@ pub fn fold_keep_case_mapped(s: &str) -> (String, Vec<usize>) {
         }
         if let Some(at) = pending_space.take() {
             out.push(' ');
-            map.push(at);
+            map.push(at as u32);
         }
         let start = out.len();
         out.push(c);
-        map.extend(std::iter::repeat_n(i, out.len() - start));
+        map.extend(std::iter::repeat_n(i as u32, out.len() - start));
     };
     let bytes = s.as_bytes();
     let mut i = 0;
@@ -115,10 +132,17 @@ pub fn fold_keep_case_mapped(s: &str) -> (String, Vec<usize>) {
                 _ => {
                     if let Some(at) = pending_space.take() {
                         out.push(' ');
-                        map.push(at);
+                        map.push(at as u32);
                     }
-                    out.push(b as char);
-                    map.push(i);
+                    // Copy the whole run of such bytes at once.
+                    let run = bytes[i..]
+                        .iter()
+                        .position(|&c| !is_plain_ascii(c))
+                        .map_or(bytes.len(), |k| i + k);
+                    out.push_str(&s[i..run]);
+                    map.extend(i as u32..run as u32);
+                    i = run;
+                    continue;
                 }
             }
             i += 1;
@@ -127,13 +151,12 @@ pub fn fold_keep_case_mapped(s: &str) -> (String, Vec<usize>) {
         let ch = s[i..].chars().next().expect("i is a char boundary");
         for c in std::iter::once(ch).nfkd() {
             if !unicode_normalization::char::is_combining_mark(c) {
-                emit(i, c, &mut out, &mut map, &mut pending_space);
+                emit(i, c, out, map, &mut pending_space);
             }
         }
         i += ch.len_utf8();
     }
-    map.push(s.len());
-    (out, map)
+    map.push(s.len() as u32);
 }
 
 /// Normalises text for quote comparison: typographic double quotes → `"`, apostrophes and single

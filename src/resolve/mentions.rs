@@ -7,7 +7,7 @@
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::load::{EntityPage, Passage};
-use crate::text::fold_keep_case_mapped;
+use crate::text::{fold_keep_case_mapped, fold_keep_case_mapped_into};
 
 /// One mention in a passage: byte range in the passage's original text and the entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,14 +67,23 @@ impl Matcher {
         let Some(ac) = &self.ac else {
             return Vec::new();
         };
-        let (folded, map) = fold_keep_case_mapped(text);
+        thread_local! {
+            static BUFFERS: std::cell::RefCell<(String, Vec<u32>)> = Default::default();
+        }
+        BUFFERS.with_borrow_mut(|(folded, map)| {
+            fold_keep_case_mapped_into(text, folded, map);
+            self.matches(ac, text, folded, map)
+        })
+    }
+
+    fn matches(&self, ac: &AhoCorasick, text: &str, folded: &str, map: &[u32]) -> Vec<Mention> {
         let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
         // Boundaries are checked in the original text, so "JNIM’s" mentions JNIM even though
         // folding removed the apostrophe.
-        ac.find_iter(&folded)
+        ac.find_iter(folded)
             .filter_map(|m| {
-                let start = map[m.start()];
-                let last = map[m.end() - 1];
+                let start = map[m.start()] as usize;
+                let last = map[m.end() - 1] as usize;
                 let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
                 let ok = !is_word(text[..start].chars().next_back())
                     && !is_word(text[end..].chars().next());
