@@ -4,13 +4,19 @@ event that names the edited page (what a browser waits for).
 
 usage: bench/latency.py REFWIKI WIKI_DIR PAGE_MD [RUNS]
 Prints the median and all runs for a body edit and for a title change, in milliseconds.
+
+After each edit it waits until the server is idle again (half the start-up time, at least
+0.15 s: the rebuild of the other pages and of the search index continues after the reload), so
+each edit measures one save of an editor, not a queue of saves.
 """
 import os, re, socket, statistics, subprocess, sys, time
 
 refwiki, wiki, page, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 15
-proc = subprocess.Popen([refwiki, "--root", wiki, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+started = time.perf_counter()
+proc = subprocess.Popen([refwiki, "--root", wiki, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=None if os.environ.get("REFWIKI_PROFILE") else subprocess.DEVNULL, text=True)
 try:
     port = int(re.search(r":(\d+)/", proc.stdout.readline()).group(1))
+    settle = max(0.15, (time.perf_counter() - started) / 2)
     sock = socket.create_connection(("127.0.0.1", port))
     sock.sendall(f"GET /__refwiki/events HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n".encode())
     buf = b""
@@ -49,7 +55,7 @@ try:
                 if name == "error":
                     raise SystemExit("build error during benchmark:\n" + data)
             samples.append((time.perf_counter() - t0) * 1000)
-            time.sleep(0.15)
+            time.sleep(settle)
         return samples
 
     body = measure(lambda t, i: t.rstrip("\n") + f"\n\nBenchmark edit {i}.\n")

@@ -90,8 +90,16 @@ pub struct Session {
     site: Arc<SiteFiles>,
     /// Paths and fingerprint of the data files in `site`.
     data: (Vec<String>, u64),
-    /// The last resolved wiki, while its data files are not written yet.
-    pending: Option<(crate::resolve::Wiki, u64)>,
+    /// The last good resolved wiki (for previews and the data files).
+    last: Option<crate::resolve::Wiki>,
+    /// Fingerprint of the data files `last` needs, when they are not written yet.
+    pending: Option<u64>,
+    /// The render index of the last rebuild, by [`render::Index::key`].
+    index: Option<(u64, Arc<render::Index>)>,
+    /// Whether the last rebuild succeeded, so that `last` is the wiki of the current files.
+    clean: bool,
+    /// The page a preview replaced, with its previous bytes, until the rebuild that follows.
+    previewed: Option<(String, Option<Arc<Vec<u8>>>)>,
 }
 
 fn is_data(path: &str) -> bool {
@@ -114,7 +122,11 @@ impl Session {
             fingerprints: BTreeMap::new(),
             site: Arc::new(SiteFiles::new()),
             data: (Vec::new(), 0),
+            last: None,
             pending: None,
+            index: None,
+            clean: false,
+            previewed: None,
         }
     }
 
@@ -127,6 +139,34 @@ impl Session {
     /// template that does not parse, an unreadable folder); content problems come back as
     /// diagnostics. The data files may be stale until [`Session::finish_data`] runs.
     pub fn rebuild(&mut self, changes: &Changes) -> Result<Outcome> {
+        self.clean = false;
+        let previewed = self.previewed.take();
+        let outcome = self.rebuild_inner(changes);
+        if !matches!(&outcome, Ok(o) if o.site.is_some()) {
+            // The build failed: the last good site stays, without the preview.
+            if let Some((path, before)) = previewed {
+                let site = Arc::make_mut(&mut self.site);
+                match before {
+                    Some(b) => site.insert(path, b),
+                    None => site.remove(&path),
+                };
+            }
+        }
+        outcome
+    }
+
+    fn rebuild_inner(&mut self, changes: &Changes) -> Result<Outcome> {
+        let profile = std::env::var_os("REFWIKI_PROFILE").is_some();
+        let mut t = std::time::Instant::now();
+        let mut lap = |name: &str| {
+            if profile {
+                eprintln!(
+                    "  rebuild/{name:<12} {:>8.1} ms",
+                    t.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+            t = std::time::Instant::now();
+        };
         if changes.config || self.config.is_none() {
             self.config = Some(load::load_config(&self.root, self.base_url.as_deref())?);
             self.files.clear();
@@ -157,13 +197,16 @@ impl Session {
             .collect();
         self.files.extend(reloaded);
 
+        lap("load");
         let mut diags = config_diags;
         diags.extend(walk_diags);
         for (_, d) in self.files.values() {
             diags.extend(d.iter().cloned());
         }
         let corpus = load::assemble(config, self.files.values().map(|(l, _)| l), &mut diags);
+        lap("assemble");
         let (wiki, rd) = crate::resolve::resolve_with(corpus, &mut self.cache);
+        lap("resolve");
         diags.extend(rd);
         let diagnostics = Diagnostics::finish(diags);
         if diagnostics.errors() > 0 {
@@ -174,11 +217,19 @@ impl Session {
                 rendered: 0,
             });
         }
+        let key = render::Index::key(&wiki);
+        let ix = match &self.index {
+            Some((k, ix)) if *k == key => ix.clone(),
+            _ => Arc::new(render::Index::new(&wiki)),
+        };
+        self.index = Some((key, ix.clone()));
         let inc = render::render_changed(
             &wiki,
             self.tera.as_ref().expect("loaded"),
+            &ix,
             &self.fingerprints,
         )?;
+        lap("render");
         let rendered = inc.rendered.len();
         let mut site: SiteFiles = SiteFiles::new();
         let mut changed = Vec::new();
@@ -222,8 +273,11 @@ impl Session {
         changed.dedup();
         self.fingerprints = inc.fingerprints;
         self.site = Arc::new(site);
+        lap("site map");
         self.pending = (inc.data_fingerprint != self.data.1 || self.data.0.is_empty())
-            .then_some((wiki, inc.data_fingerprint));
+            .then_some(inc.data_fingerprint);
+        self.last = Some(wiki);
+        self.clean = true;
         Ok(Outcome {
             diagnostics,
             site: Some(self.site.clone()),
@@ -232,11 +286,63 @@ impl Session {
         })
     }
 
+    /// The fast path for the commonest edit, a save that changed one entity page's body and
+    /// nothing else: re-resolves and re-renders that page alone against the last good wiki
+    /// (see [`crate::resolve::replace_body`]) and puts it into the site, so `serve` can reload
+    /// it before the full [`Session::rebuild`] (which must follow, with the same `changes`,
+    /// and updates every other page: backlinks of the pages the body links to, the search
+    /// index). Returns the output path when the page changed; `None` when the edit is not of
+    /// that kind, or has an error, or changed nothing.
+    pub fn preview(&mut self, changes: &Changes) -> Option<String> {
+        if !self.clean || changes.config || changes.templates || changes.theme || changes.rescan {
+            return None;
+        }
+        let [path] = changes.content.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let (Loaded::Entity(old_page), _) = self.files.get(path)? else {
+            return None;
+        };
+        let (config, _) = self.config.as_ref()?;
+        let (loaded, diags) = load::load_file(&self.root, path, config);
+        if diags
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error)
+        {
+            return None;
+        }
+        let Loaded::Entity(page) = loaded else {
+            return None;
+        };
+        if page.fm != old_page.fm
+            || page.fm_offset != old_page.fm_offset
+            || page.file.path != old_page.file.path
+        {
+            return None;
+        }
+        let wiki = self.last.as_mut()?;
+        let id = wiki
+            .entities
+            .iter()
+            .position(|e| Arc::ptr_eq(&e.page, old_page))?;
+        let old = crate::resolve::replace_body(wiki, id, page)?;
+        let (_, ix) = self.index.as_ref()?;
+        let out = render::render_entity(wiki, self.tera.as_ref()?, ix, id);
+        wiki.entities[id] = old;
+        let out = out.ok()?;
+        if self.site.get(&out.path).map(|b| b.as_slice()) == Some(out.bytes.as_slice()) {
+            return None;
+        }
+        let before = Arc::make_mut(&mut self.site).insert(out.path.clone(), Arc::new(out.bytes));
+        self.previewed = Some((out.path.clone(), before));
+        Some(out.path)
+    }
+
     /// Writes the data files (`wiki.json`, search index, sitemap, robots, feed) of the last
     /// rebuild if they are stale, and returns the paths that changed. After it, the site is
     /// byte-identical to a clean build of the same files.
     pub fn finish_data(&mut self) -> Vec<String> {
-        let Some((wiki, fp)) = self.pending.take() else {
+        let (Some(fp), Some(wiki)) = (self.pending.take(), self.last.as_ref()) else {
             return Vec::new();
         };
         let pages: Vec<&str> = self
@@ -245,7 +351,7 @@ impl Session {
             .map(String::as_str)
             .filter(|p| !is_data(p))
             .collect();
-        let files = render::data_files(&wiki, pages.into_iter());
+        let files = render::data_files(wiki, pages.into_iter());
         let mut site: SiteFiles = self
             .site
             .iter()

@@ -47,10 +47,25 @@ pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
     ),
 ];
 
-/// Shared context for rendering one wiki.
+/// Shared context for rendering one wiki: the wiki, the templates and the [`Index`].
 pub struct Renderer<'w> {
     wiki: &'w Wiki,
     tera: &'w Tera,
+    ix: &'w Index,
+}
+
+impl std::ops::Deref for Renderer<'_> {
+    type Target = Index;
+    fn deref(&self) -> &Index {
+        self.ix
+    }
+}
+
+/// What every page's rendering looks up, computed once per wiki: site values, and per entity
+/// and source the links and escaped strings lists are made of. It depends only on titles,
+/// paths, summaries, kinds, source metadata and the configuration, so `serve` reuses it across
+/// rebuilds in which none of those changed (see [`Index::key`]).
+pub struct Index {
     site: SiteView,
     site_hash: u64,
     links: Vec<EntityLink>,
@@ -76,6 +91,12 @@ pub struct Incremental {
     pub data_fingerprint: u64,
 }
 
+/// Renders the page of entity `id` alone (`serve`'s preview of a body edit), with `ix` built
+/// for `wiki` or for a wiki with the same [`Index::key`]. Returns its path and bytes.
+pub fn render_entity(wiki: &Wiki, tera: &Tera, ix: &Index, id: usize) -> Result<OutputFile> {
+    Renderer { wiki, tera, ix }.job(&Job::Entity(id))
+}
+
 /// Renders only the pages whose fingerprint differs from `previous` (all of them when
 /// `previous` is empty). The data files (`wiki.json`, the search index, sitemap, robots, feed)
 /// are not included: they depend on every page, so [`Incremental::data_fingerprint`] says when
@@ -83,9 +104,10 @@ pub struct Incremental {
 pub fn render_changed(
     wiki: &Wiki,
     tera: &Tera,
+    ix: &Index,
     previous: &BTreeMap<String, u64>,
 ) -> Result<Incremental> {
-    let r = Renderer::new(wiki, tera);
+    let r = Renderer { wiki, tera, ix };
     let jobs = jobs(wiki);
     let planned: Vec<(String, u64)> = jobs
         .par_iter()
@@ -150,7 +172,12 @@ pub fn render_each(
     tera: &Tera,
     sink: &(dyn Fn(OutputFile) -> Result<()> + Sync),
 ) -> Result<Vec<String>> {
-    let r = Renderer::new(wiki, tera);
+    let ix = Index::new(wiki);
+    let r = Renderer {
+        wiki,
+        tera,
+        ix: &ix,
+    };
     let jobs = jobs(wiki);
     let profile = std::env::var_os("REFWIKI_PROFILE").is_some();
     type Timed = Vec<(String, &'static str, std::time::Duration)>;
@@ -269,6 +296,33 @@ impl Job {
     }
 }
 
+/// The site-wide values of `wiki`.
+fn site_view(wiki: &Wiki) -> SiteView {
+    let c = &wiki.config;
+    let kinds = c
+        .kinds
+        .values()
+        .map(|k| KindLink {
+            name: k.name.clone(),
+            plural: k.plural.clone(),
+            url: format!("{}{}/", c.base_path, k.folder),
+            count: wiki
+                .entities
+                .iter()
+                .filter(|e| e.page.kind == k.name)
+                .count(),
+        })
+        .collect();
+    SiteView {
+        title: c.title.clone(),
+        base: c.base_path.clone(),
+        base_url: c.base_url.clone(),
+        description: c.description.clone(),
+        language: c.language.clone(),
+        kinds,
+    }
+}
+
 /// One page to render.
 pub(crate) enum Job {
     Search,
@@ -285,32 +339,35 @@ pub(crate) enum Job {
     Redirect(usize),
 }
 
-impl<'w> Renderer<'w> {
-    /// Prepares site-wide values.
-    pub fn new(wiki: &'w Wiki, tera: &'w Tera) -> Renderer<'w> {
+impl Index {
+    /// What the index of `wiki` depends on, hashed: equal keys give equal indexes.
+    pub fn key(wiki: &Wiki) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        serde_json::to_vec(&site_view(wiki))
+            .expect("site view serialises")
+            .hash(&mut h);
+        for e in &wiki.entities {
+            (&e.path, &e.page.title, &e.page.kind, &e.page.summary).hash(&mut h);
+        }
+        for s in &wiki.sources {
+            let s = &s.source;
+            (
+                &s.id,
+                &s.title,
+                &s.author,
+                &s.publisher,
+                s.date.map(|d| d.to_string()),
+            )
+                .hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// Computes the index of `wiki`.
+    pub fn new(wiki: &Wiki) -> Index {
         let c = &wiki.config;
-        let kinds = c
-            .kinds
-            .values()
-            .map(|k| KindLink {
-                name: k.name.clone(),
-                plural: k.plural.clone(),
-                url: format!("{}{}/", c.base_path, k.folder),
-                count: wiki
-                    .entities
-                    .iter()
-                    .filter(|e| e.page.kind == k.name)
-                    .count(),
-            })
-            .collect();
-        let site = SiteView {
-            title: c.title.clone(),
-            base: c.base_path.clone(),
-            base_url: c.base_url.clone(),
-            description: c.description.clone(),
-            language: c.language.clone(),
-            kinds,
-        };
+        let site = site_view(wiki);
         let site_hash = {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -367,9 +424,7 @@ impl<'w> Renderer<'w> {
                 summary: l.summary.clone(),
             })
             .collect();
-        Renderer {
-            wiki,
-            tera,
+        Index {
             site,
             site_hash,
             links,
@@ -379,7 +434,9 @@ impl<'w> Renderer<'w> {
             infos,
         }
     }
+}
 
+impl Renderer<'_> {
     fn job(&self, job: &Job) -> Result<OutputFile> {
         match job {
             Job::Home => self.home(),

@@ -285,51 +285,10 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
     for (e, scan) in entities.into_iter().zip(scanned) {
         let (items, cites) = (&scan.0, scan.1.clone());
         diags.extend(scan.2.iter().cloned());
-        let headings = items
-            .iter()
-            .filter_map(|i| {
-                if let Item::Heading { id, .. } = i {
-                    Some(id.clone())
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let headings = headings_of(items);
         let path = format!("{}/{}/", folder(&e.kind), e.slug);
         all_items.push(scan.clone());
-        // Number citations: first use in the body, then facts, relations, then the rest.
-        let mut order: Vec<String> = Vec::new();
-        let push = |k: &str, order: &mut Vec<String>| {
-            if !order.iter().any(|o| o == k) {
-                order.push(k.to_string());
-            }
-        };
-        for it in &all_items.last().expect("pushed").0 {
-            if let Item::Cite { key, .. } = it {
-                push(key, &mut order);
-            }
-        }
-        for f in &e.facts {
-            if let Some(c) = &f.cite {
-                push(c, &mut order);
-            }
-        }
-        for r in &e.relations {
-            if let Some(c) = &r.cite {
-                push(c, &mut order);
-            }
-        }
-        for c in &e.cites {
-            push(&c.key, &mut order);
-        }
-        let mut by_key: BTreeMap<String, Citation> =
-            cites.into_iter().map(|c| (c.key.clone(), c)).collect();
-        let citations: Vec<Citation> = order.iter().filter_map(|k| by_key.remove(k)).collect();
-        let cite_index = citations
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.key.clone(), i))
-            .collect();
+        let (citations, cite_index) = number_citations(&e, &scan.0, cites);
         resolved.push(ResolvedEntity {
             page: e,
             path,
@@ -347,54 +306,22 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
     profile.lap("Body links and citation references.");
     // Body links and citation references.
     let mut used_keys: Vec<BTreeSet<String>> = vec![BTreeSet::new(); resolved.len()];
-    for (id, items) in all_items.iter().enumerate() {
-        let e = &resolved[id];
-        let at = |start: usize| e.page.body_offset + start;
-        let declared: BTreeSet<&str> = e.page.cites.iter().map(|c| c.key.as_str()).collect();
-        let mut links = BTreeSet::new();
-        for it in &items.0 {
-            match it {
-                Item::WikiLink { target, section, start } => match names.lookup(target) {
-                    Lookup::Found(t) => {
-                        links.insert(t);
-                        if let Some(s) = section {
-                            if !resolved[t].headings.contains(&slugify(s)) {
-                                diags.push(e.page.file.error("broken-anchor", at(*start), format!("`{}` has no section `{s}`", resolved[t].page.title)).hint(section_hint(&resolved[t])));
-                            }
-                        }
-                    }
-                    Lookup::Ambiguous(c) => diags.push(ambiguous(e, at(*start), target, &c, &resolved)),
-                    Lookup::Missing(near) => diags.push(broken(e, at(*start), target, near, &names, &resolved)),
-                },
-                Item::MdLink { stem, section, start } => match names.by_slug.get(&slugify(stem)) {
-                    Some(&t) => {
-                        links.insert(t);
-                        if let Some(s) = section {
-                            if !resolved[t].headings.contains(&slugify(s)) {
-                                diags.push(e.page.file.error("broken-anchor", at(*start), format!("`{}` has no section `{s}`", resolved[t].page.title)).hint(section_hint(&resolved[t])));
-                            }
-                        }
-                    }
-                    None => diags.push(e.page.file.error("broken-link", at(*start), format!("link to `{stem}.md`, but no page has that file name")).hint("link to an existing page's file, or use a wikilink `[[Title]]`")),
-                },
-                Item::Cite { key, start } => {
-                    if declared.contains(key.as_str()) {
-                        used_keys[id].insert(key.clone());
-                    } else {
-                        let hint = crate::text::did_you_mean(key, declared.iter().copied())
-                            .map(|s| format!("did you mean `[^{s}]`?"))
-                            .unwrap_or_else(|| format!("add `[cites.{key}]` with `source` and `quote` to the front matter"));
-                        diags.push(e.page.file.error("dangling-citation", at(*start), format!("`[^{key}]` refers to no citation in the front matter")).hint(hint));
-                    }
-                }
-                Item::FootnoteDef { start } => diags.push(e.page.file.error("footnote-definition", at(*start), "footnote definitions are not allowed in the body").hint("declare citations under `[cites.<key>]` in the front matter; the body only references them with `[^key]`")),
-                Item::RawHtml { start } => diags.push(e.page.file.error("raw-html", at(*start), "raw HTML is not allowed in pages").hint("use Markdown; raw HTML is published as plain text")),
-                Item::UnsafeUrl { url, start } => diags.push(e.page.file.error("unsafe-url", at(*start), format!("link URL `{}` uses a scheme that is not allowed", url.chars().take(60).collect::<String>())).hint("links may be relative, or use http, https or mailto")),
-                Item::Heading { .. } => {}
-            }
-        }
-        links.remove(&id);
-        resolved[id].links_to = links;
+    let links: Vec<BTreeSet<usize>> = all_items
+        .iter()
+        .enumerate()
+        .map(|(id, items)| {
+            body_links(
+                id,
+                &items.0,
+                &names,
+                &resolved,
+                &mut diags,
+                &mut used_keys[id],
+            )
+        })
+        .collect();
+    for (e, l) in resolved.iter_mut().zip(links) {
+        e.links_to = l;
     }
 
     profile.lap("The home page");
@@ -855,4 +782,181 @@ fn broken(
             format!("`{target}` resolves to no entity"),
         )
         .hint(hint)
+}
+
+/// The links of entity `id`'s body (`items`, from its scan), with a diagnostic for each broken
+/// or ambiguous link or anchor and for each problem the scan found; the citation keys the body
+/// uses are added to `used_keys`. `resolved[id]` must hold the entity's current headings.
+fn body_links(
+    id: usize,
+    items: &[Item],
+    names: &NameIndex,
+    resolved: &[ResolvedEntity],
+    diags: &mut Vec<Diagnostic>,
+    used_keys: &mut BTreeSet<String>,
+) -> BTreeSet<usize> {
+    let e = &resolved[id];
+    let at = |start: usize| e.page.body_offset + start;
+    let declared: BTreeSet<&str> = e.page.cites.iter().map(|c| c.key.as_str()).collect();
+    let mut links = BTreeSet::new();
+    for it in items {
+        match it {
+            Item::WikiLink { target, section, start } => match names.lookup(target) {
+                Lookup::Found(t) => {
+                    links.insert(t);
+                    if let Some(s) = section {
+                        if !resolved[t].headings.contains(&slugify(s)) {
+                            diags.push(e.page.file.error("broken-anchor", at(*start), format!("`{}` has no section `{s}`", resolved[t].page.title)).hint(section_hint(&resolved[t])));
+                        }
+                    }
+                }
+                Lookup::Ambiguous(c) => diags.push(ambiguous(e, at(*start), target, &c, resolved)),
+                Lookup::Missing(near) => diags.push(broken(e, at(*start), target, near, names, resolved)),
+            },
+            Item::MdLink { stem, section, start } => match names.by_slug.get(&slugify(stem)) {
+                Some(&t) => {
+                    links.insert(t);
+                    if let Some(s) = section {
+                        if !resolved[t].headings.contains(&slugify(s)) {
+                            diags.push(e.page.file.error("broken-anchor", at(*start), format!("`{}` has no section `{s}`", resolved[t].page.title)).hint(section_hint(&resolved[t])));
+                        }
+                    }
+                }
+                None => diags.push(e.page.file.error("broken-link", at(*start), format!("link to `{stem}.md`, but no page has that file name")).hint("link to an existing page's file, or use a wikilink `[[Title]]`")),
+            },
+            Item::Cite { key, start } => {
+                if declared.contains(key.as_str()) {
+                    used_keys.insert(key.clone());
+                } else {
+                    let hint = crate::text::did_you_mean(key, declared.iter().copied())
+                        .map(|s| format!("did you mean `[^{s}]`?"))
+                        .unwrap_or_else(|| format!("add `[cites.{key}]` with `source` and `quote` to the front matter"));
+                    diags.push(e.page.file.error("dangling-citation", at(*start), format!("`[^{key}]` refers to no citation in the front matter")).hint(hint));
+                }
+            }
+            Item::FootnoteDef { start } => diags.push(e.page.file.error("footnote-definition", at(*start), "footnote definitions are not allowed in the body").hint("declare citations under `[cites.<key>]` in the front matter; the body only references them with `[^key]`")),
+            Item::RawHtml { start } => diags.push(e.page.file.error("raw-html", at(*start), "raw HTML is not allowed in pages").hint("use Markdown; raw HTML is published as plain text")),
+            Item::UnsafeUrl { url, start } => diags.push(e.page.file.error("unsafe-url", at(*start), format!("link URL `{}` uses a scheme that is not allowed", url.chars().take(60).collect::<String>())).hint("links may be relative, or use http, https or mailto")),
+            Item::Heading { .. } => {}
+        }
+    }
+    links.remove(&id);
+    links
+}
+
+/// Heading ids of a scanned body.
+fn headings_of(items: &[Item]) -> BTreeSet<String> {
+    items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Heading { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Numbers an entity's verified citations in order of first use: the body, then facts, then
+/// relations, then the rest in declaration order. Returns them with the key → index map.
+fn number_citations(
+    e: &EntityPage,
+    items: &[Item],
+    cites: Vec<Citation>,
+) -> (Vec<Citation>, BTreeMap<String, usize>) {
+    fn push<'a>(k: &'a str, order: &mut Vec<&'a str>) {
+        if !order.contains(&k) {
+            order.push(k);
+        }
+    }
+    let mut order: Vec<&str> = Vec::new();
+    for it in items {
+        if let Item::Cite { key, .. } = it {
+            push(key, &mut order);
+        }
+    }
+    for f in &e.facts {
+        if let Some(c) = &f.cite {
+            push(c, &mut order);
+        }
+    }
+    for r in &e.relations {
+        if let Some(c) = &r.cite {
+            push(c, &mut order);
+        }
+    }
+    for c in &e.cites {
+        push(&c.key, &mut order);
+    }
+    let mut by_key: BTreeMap<String, Citation> =
+        cites.into_iter().map(|c| (c.key.clone(), c)).collect();
+    let citations: Vec<Citation> = order.iter().filter_map(|k| by_key.remove(*k)).collect();
+    let cite_index = citations
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.key.clone(), i))
+        .collect();
+    (citations, cite_index)
+}
+
+/// `serve`'s preview of a body edit: re-resolves entity `id` of `wiki` with `page`, whose
+/// front matter is byte-identical to the one `wiki` was resolved from (so the entity's names,
+/// citations, relations, and everything other pages contribute to it — backlinks, inverse
+/// relations, mentions — are unchanged; only its body, and so its citation numbering, links
+/// and headings, differ). On success the new entity replaces `wiki.entities[id]` and the old
+/// one is returned; when the body has an error `wiki` is left as it was and `None` comes back
+/// (the full rebuild reports it).
+///
+/// The page this gives renders exactly as after a full resolution; other pages may not (the
+/// backlinks of the pages this body links to are not updated), so this is for rendering page
+/// `id` only, ahead of the full rebuild. `tests/testsuite/serve.rs` checks the two agree.
+pub fn replace_body(wiki: &mut Wiki, id: usize, page: Arc<EntityPage>) -> Option<ResolvedEntity> {
+    let items = markdown::scan(page.body());
+    let prev = &wiki.entities[id];
+    let (citations, cite_index) = number_citations(&page, &items, prev.citations.clone());
+    // Relations citing one of this entity's citations point at it by number: renumber.
+    let relations = prev
+        .relations
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if let Some((holder, ci)) = r.cite {
+                if holder == id {
+                    r.cite = cite_index
+                        .get(&prev.citations[ci].key)
+                        .map(|&n| (holder, n));
+                }
+            }
+            r
+        })
+        .collect();
+    let new = ResolvedEntity {
+        page,
+        path: prev.path.clone(),
+        citations,
+        cite_index,
+        relations,
+        backlinks: prev.backlinks.clone(),
+        mentioned_in: prev.mentioned_in.clone(),
+        mentioned_not_cited: prev.mentioned_not_cited.clone(),
+        links_to: BTreeSet::new(),
+        headings: headings_of(&items),
+    };
+    let old = std::mem::replace(&mut wiki.entities[id], new);
+    let mut diags = Vec::new();
+    let links = body_links(
+        id,
+        &items,
+        &wiki.names,
+        &wiki.entities,
+        &mut diags,
+        &mut BTreeSet::new(),
+    );
+    if diags
+        .iter()
+        .any(|d| d.severity == crate::diag::Severity::Error)
+    {
+        wiki.entities[id] = old;
+        return None;
+    }
+    wiki.entities[id].links_to = links;
+    Some(old)
 }

@@ -144,6 +144,22 @@ pub fn run(opts: ServeOptions) -> Result<()> {
     let mut generation = generation_base + 1;
     while let Some(changes) = watch::next_batch(&rx, QUIET) {
         let started = Instant::now();
+        // A body edit of one page: that page first, then everything else.
+        if let Some(path) = session.preview(&changes) {
+            let mut st = shared.status.write().expect("status lock");
+            st.site = session.site();
+            generation += 1;
+            st.generation = generation;
+            let urls = vec![url_of(&path)];
+            let _ = shared.tx.send(http::Message::Reload(
+                serde_json::to_string(&urls).expect("urls serialise"),
+            ));
+            eprintln!(
+                "previewed {} in {} ms",
+                url_of(&path),
+                started.elapsed().as_millis()
+            );
+        }
         let outcome = session.rebuild(&changes);
         let error = report(&outcome, started);
         {

@@ -8,6 +8,7 @@ mod build;
 mod diagnostics;
 mod hardening;
 mod harness;
+mod preview;
 mod properties;
 mod publish;
 mod serve;
