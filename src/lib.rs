@@ -32,6 +32,7 @@ pub mod config;
 pub mod date;
 pub mod diag;
 pub mod fsx;
+pub mod hash;
 pub mod load;
 pub mod markdown;
 pub mod render;

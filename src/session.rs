@@ -118,7 +118,7 @@ impl Session {
             files: BTreeMap::new(),
             tera: None,
             theme: None,
-            cache: crate::resolve::ResolveCache::default(),
+            cache: crate::resolve::ResolveCache::keeping_folded_texts(),
             fingerprints: BTreeMap::new(),
             site: Arc::new(SiteFiles::new()),
             data: (Vec::new(), 0),
@@ -259,7 +259,11 @@ impl Session {
                     None => continue,
                 },
             };
-            if self.site.get(path).map(|b| b.as_slice()) != Some(bytes.as_slice()) {
+            let same = self
+                .site
+                .get(path)
+                .is_some_and(|b| Arc::ptr_eq(b, &bytes) || b.as_slice() == bytes.as_slice());
+            if !same {
                 changed.push(path.clone());
             }
             site.insert(path.clone(), bytes);

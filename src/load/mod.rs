@@ -43,12 +43,7 @@ impl TextFile {
     /// Wraps already-normalised text.
     pub fn new(path: PathBuf, text: String) -> TextFile {
         let lines = Arc::new(LineIndex::new(&text));
-        let hash = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            text.hash(&mut h);
-            h.finish()
-        };
+        let hash = crate::hash::hash_of(text.as_str());
         TextFile {
             path,
             text: text.into(),

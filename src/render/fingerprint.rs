@@ -5,7 +5,6 @@
 //! keeps this correct: every input a view builder in `mod.rs` reads must be fed to the hasher
 //! here. The incremental-equals-clean-build tests fail when one is forgotten.
 
-use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
 use super::{Job, Renderer};
@@ -34,28 +33,21 @@ impl Renderer<'_> {
         }
     }
 
-    fn hash_link(&self, id: usize, h: &mut DefaultHasher) {
-        let e = &self.wiki.entities[id];
-        (&e.path, &e.page.title, &e.page.kind, &e.page.summary).hash(h);
+    fn hash_link(&self, id: usize, h: &mut crate::hash::Hasher) {
+        self.link_hashes[id].hash(h);
     }
 
-    fn hash_citation(&self, holder: usize, ci: usize, h: &mut DefaultHasher) {
+    fn hash_citation(&self, holder: usize, ci: usize, h: &mut crate::hash::Hasher) {
         let c = &self.wiki.entities[holder].citations[ci];
         let s = &self.wiki.sources[c.source].source;
-        // Everything a reference shows: the source's metadata and the passage around the quote.
-        (&c.key, &s.id, &s.title, &s.author, &s.publisher, s.date).hash(h);
-        (
-            c.passage,
-            &c.quote,
-            &c.note,
-            c.range,
-            &s.passages[c.passage as usize - 1].text,
-        )
-            .hash(h);
+        // Everything a reference shows: the source's metadata and the passage around the quote,
+        // all read from the source's file (so its content hash stands for them).
+        (&c.key, &s.id, s.file.hash).hash(h);
+        (c.passage, &c.quote, &c.note, c.range).hash(h);
     }
 
     /// What a list of sources shows: id, title and byline of each.
-    fn hash_source_list(&self, h: &mut DefaultHasher) {
+    fn hash_source_list(&self, h: &mut crate::hash::Hasher) {
         for s in &self.wiki.sources {
             let s = &s.source;
             (&s.id, &s.title, &s.author, &s.publisher, s.date).hash(h);
@@ -65,7 +57,7 @@ impl Renderer<'_> {
     /// Fingerprint of one job's output.
     pub(super) fn fingerprint(&self, job: &Job) -> u64 {
         let w = self.wiki;
-        let mut h = DefaultHasher::new();
+        let mut h = crate::hash::hasher();
         self.site_hash.hash(&mut h);
         std::mem::discriminant(job).hash(&mut h);
         match job {

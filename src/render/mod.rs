@@ -77,6 +77,9 @@ pub struct Index {
     rank: Vec<u32>,
     /// Per entity: what a wikilink to it carries.
     infos: Vec<markdown::LinkInfo>,
+    /// Per entity: hash of what a link to it shows (path, title, kind, summary), for page
+    /// fingerprints.
+    link_hashes: Vec<u64>,
 }
 
 /// The result of an incremental render: every output path with its fingerprint, and the
@@ -122,7 +125,7 @@ pub fn render_changed(
     let fingerprints: BTreeMap<String, u64> = planned.into_iter().collect();
     let data_fingerprint = {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = crate::hash::hasher();
         fingerprints.hash(&mut h);
         h.finish()
     };
@@ -343,7 +346,7 @@ impl Index {
     /// What the index of `wiki` depends on, hashed: equal keys give equal indexes.
     pub fn key(wiki: &Wiki) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = crate::hash::hasher();
         serde_json::to_vec(&site_view(wiki))
             .expect("site view serialises")
             .hash(&mut h);
@@ -370,7 +373,7 @@ impl Index {
         let site = site_view(wiki);
         let site_hash = {
             use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
+            let mut h = crate::hash::hasher();
             serde_json::to_vec(&site)
                 .expect("site view serialises")
                 .hash(&mut h);
@@ -424,7 +427,13 @@ impl Index {
                 summary: l.summary.clone(),
             })
             .collect();
+        let link_hashes = wiki
+            .entities
+            .iter()
+            .map(|e| crate::hash::hash_of(&(&e.path, &e.page.title, &e.page.kind, &e.page.summary)))
+            .collect();
         Index {
+            link_hashes,
             site,
             site_hash,
             links,

@@ -24,6 +24,8 @@ pub struct Mention {
 pub struct Matcher {
     ac: Option<AhoCorasick>,
     owners: Vec<usize>,
+    /// The folded patterns, sorted, parallel to `owners`.
+    patterns: Vec<String>,
 }
 
 impl Matcher {
@@ -54,7 +56,20 @@ impl Matcher {
             .match_kind(MatchKind::LeftmostLongest)
             .build(pats.iter().map(|p| p.0.as_str()))
             .ok();
-        Matcher { ac, owners }
+        let patterns = pats.into_iter().map(|p| p.0).collect();
+        Matcher {
+            ac,
+            owners,
+            patterns,
+        }
+    }
+
+    /// The folded patterns and the entity owning each, sorted by pattern.
+    pub fn patterns(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.patterns
+            .iter()
+            .map(String::as_str)
+            .zip(self.owners.iter().copied())
     }
 
     /// The mentions in one passage, in order.
@@ -64,7 +79,18 @@ impl Matcher {
 
     /// The mentions in any text, in order (byte ranges of `text`).
     pub fn find_in(&self, text: &str) -> Vec<Mention> {
+        self.find_in_recording(text, None)
+    }
+
+    /// [`Matcher::find_in`], also appending the folded text and a `\0` to `folded` when given
+    /// (`serve` keeps it to decide, when names change, whether the text can contain them).
+    pub fn find_in_recording(&self, text: &str, folded_out: Option<&mut String>) -> Vec<Mention> {
         let Some(ac) = &self.ac else {
+            if let Some(out) = folded_out {
+                let (f, _) = fold_keep_case_mapped(text);
+                out.push_str(&f);
+                out.push('\0');
+            }
             return Vec::new();
         };
         thread_local! {
@@ -72,6 +98,10 @@ impl Matcher {
         }
         BUFFERS.with_borrow_mut(|(folded, map)| {
             fold_keep_case_mapped_into(text, folded, map);
+            if let Some(out) = folded_out {
+                out.push_str(folded);
+                out.push('\0');
+            }
             self.matches(ac, text, folded, map)
         })
     }

@@ -161,13 +161,84 @@ impl Profile {
 /// What an incremental rebuild may reuse from the previous resolution: per-file and per-source
 /// results keyed by the content hashes (and the name set) they were computed from. Only
 /// `Session` keeps one; a clean build starts empty, so both paths run the same code.
+///
+/// With `keep_folded` (`serve` sets it), results that depend on the set of names (the mentions
+/// of each source, the unlinked-mention warnings of each body) also survive a change of names:
+/// the folded texts they were computed from are kept, and when titles or aliases change only
+/// the texts that contain an added, removed, re-owned or retitled name are matched again.
+/// Leftmost-longest matching over a pattern set gives the same matches on a text in which no
+/// pattern that came or went occurs, so the others are still right.
 #[derive(Default)]
 pub struct ResolveCache {
     norm: HashMap<String, (u64, Arc<citations::NormSource>)>,
     scans: HashMap<PathBuf, (u64, Arc<Scanned>)>,
     names: Option<CachedNames>,
-    mentions: HashMap<String, (u64, Arc<SourceMentions>)>,
-    unlinked: HashMap<PathBuf, (u64, Arc<Vec<Diagnostic>>)>,
+    mentions: HashMap<String, NameDependent<Arc<SourceMentions>>>,
+    unlinked: HashMap<PathBuf, NameDependent<Arc<Vec<Diagnostic>>>>,
+    /// Keep folded texts, so that a change of names re-matches only the texts it can affect.
+    pub keep_folded: bool,
+    previous_names: Option<PreviousNames>,
+}
+
+impl ResolveCache {
+    /// A cache for a long-lived session (`serve`): see `keep_folded`.
+    pub fn keeping_folded_texts() -> ResolveCache {
+        ResolveCache {
+            keep_folded: true,
+            ..ResolveCache::default()
+        }
+    }
+}
+
+/// A result that depends on the name set: the key of its own inputs, the name set it was
+/// computed (or last confirmed) with, the value, and the folded text it was matched on.
+struct NameDependent<T> {
+    key: u64,
+    names_key: u64,
+    value: T,
+    folded: Option<Arc<str>>,
+}
+
+/// The name set of the previous resolution, for computing what changed.
+struct PreviousNames {
+    key: u64,
+    paths: Vec<PathBuf>,
+    titles: Vec<String>,
+    patterns: HashMap<String, usize>,
+}
+
+/// How the names changed since the previous resolution.
+enum NameChange {
+    /// Not at all, or nothing to compare with.
+    Unknown,
+    /// Only these folded names came, went, changed owner or belong to a retitled entity.
+    Delta {
+        previous_key: u64,
+        names: Option<aho_corasick::AhoCorasick>,
+    },
+}
+
+impl NameChange {
+    /// Whether a result computed with name set `names_key` on `folded` is still right for
+    /// `current`.
+    fn keeps<T>(&self, r: &NameDependent<T>, current: u64) -> bool {
+        if r.names_key == current {
+            return true;
+        }
+        match self {
+            NameChange::Unknown => false,
+            NameChange::Delta {
+                previous_key,
+                names,
+            } => {
+                r.names_key == *previous_key
+                    && match names {
+                        None => true,
+                        Some(ac) => r.folded.as_deref().is_some_and(|f| !ac.is_match(f)),
+                    }
+            }
+        }
+    }
 }
 
 /// The name index, the mention automaton and the index's diagnostics, for one name set.
@@ -180,10 +251,7 @@ type SourceMentions = Vec<Vec<Mention>>;
 type Scanned = (Vec<Item>, Vec<Citation>, Vec<Diagnostic>);
 
 fn hash_of<T: std::hash::Hash>(t: T) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    t.hash(&mut h);
-    h.finish()
+    crate::hash::hash_of(&t)
 }
 
 /// Resolves a corpus.
@@ -230,6 +298,11 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             cache.names = Some((names_key, names.clone(), matcher.clone(), d));
             (names, matcher)
         }
+    };
+    let name_change = if cache.keep_folded {
+        name_change(&entities, &matcher, names_key, &mut cache.previous_names)
+    } else {
+        NameChange::Unknown
     };
     let sources_key = hash_of(sources.iter().map(|s| s.file.hash).collect::<Vec<_>>());
 
@@ -501,34 +574,61 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
 
     profile.lap("Mentions");
     // Mentions, one automaton, passages in parallel.
-    let mentions: Vec<Arc<Vec<Vec<Mention>>>> = sources
+    let keep_folded = cache.keep_folded;
+    let mention_results: Vec<NameDependent<Arc<SourceMentions>>> = sources
         .par_iter()
         .map(|s| {
-            let key = hash_of((s.file.hash, names_key));
-            match cache.mentions.get(&s.id) {
-                Some((k, m)) if *k == key => m.clone(),
-                _ => Arc::new(s.passages.iter().map(|p| matcher.find(p)).collect()),
+            if let Some(r) = cache.mentions.get(&s.id) {
+                if r.key == s.file.hash && name_change.keeps(r, names_key) {
+                    return NameDependent {
+                        key: r.key,
+                        names_key,
+                        value: r.value.clone(),
+                        folded: r.folded.clone(),
+                    };
+                }
+            }
+            let mut folded = keep_folded.then(String::new);
+            let value: SourceMentions = s
+                .passages
+                .iter()
+                .map(|p| matcher.find_in_recording(&p.text, folded.as_mut()))
+                .collect();
+            NameDependent {
+                key: s.file.hash,
+                names_key,
+                value: Arc::new(value),
+                folded: folded.map(Arc::from),
             }
         })
         .collect();
+    let mentions: Vec<Arc<SourceMentions>> =
+        mention_results.iter().map(|r| r.value.clone()).collect();
     cache.mentions = sources
         .iter()
-        .zip(&mentions)
-        .map(|(s, m)| (s.id.clone(), (hash_of((s.file.hash, names_key)), m.clone())))
+        .map(|s| s.id.clone())
+        .zip(mention_results)
         .collect();
 
     profile.lap("Entity bodies that name another entity w");
     // Entity bodies that name another entity without linking it: a warning with the link to add.
-    let unlinked_key = |e: &ResolvedEntity| hash_of((e.page.file.hash, names_key, &e.links_to));
-    let unlinked: Vec<Arc<Vec<Diagnostic>>> = resolved
+    let unlinked_key = |e: &ResolvedEntity| hash_of((e.page.file.hash, &e.links_to));
+    let unlinked_results: Vec<NameDependent<Arc<Vec<Diagnostic>>>> = resolved
         .par_iter()
         .enumerate()
         .map(|(id, e)| {
-            if let Some((k, d)) = cache.unlinked.get(&e.page.file.path) {
-                if *k == unlinked_key(e) {
-                    return d.clone();
+            let key = unlinked_key(e);
+            if let Some(r) = cache.unlinked.get(&e.page.file.path) {
+                if r.key == key && name_change.keeps(r, names_key) {
+                    return NameDependent {
+                        key,
+                        names_key,
+                        value: r.value.clone(),
+                        folded: r.folded.clone(),
+                    };
                 }
             }
+            let mut folded = keep_folded.then(String::new);
             let mut seen = BTreeSet::new();
             let mut d = Vec::new();
             // One pass of the automaton over the whole body, keeping the mentions that lie
@@ -536,7 +636,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             let body = e.page.body();
             let prose = markdown::prose(body);
             let mut found: Vec<(usize, usize, &str)> = matcher
-                .find_in(body)
+                .find_in_recording(body, folded.as_mut())
                 .into_iter()
                 .filter(|m| {
                     let i = prose.exact.partition_point(|r| r.end < m.end);
@@ -547,7 +647,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             for (off, run) in &prose.decoded {
                 found.extend(
                     matcher
-                        .find_in(run)
+                        .find_in_recording(run, folded.as_mut())
                         .into_iter()
                         .map(|m| (*off, m.entity, &run[m.start..m.end])),
                 );
@@ -575,13 +675,20 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
                         .hint(format!("link the first mention: {link}")),
                 );
             }
-            Arc::new(d)
+            NameDependent {
+                key,
+                names_key,
+                value: Arc::new(d),
+                folded: folded.map(Arc::from),
+            }
         })
         .collect();
+    let unlinked: Vec<Arc<Vec<Diagnostic>>> =
+        unlinked_results.iter().map(|r| r.value.clone()).collect();
     cache.unlinked = resolved
         .iter()
-        .zip(&unlinked)
-        .map(|(e, d)| (e.page.file.path.clone(), (unlinked_key(e), d.clone())))
+        .map(|e| e.page.file.path.clone())
+        .zip(unlinked_results)
         .collect();
     diags.extend(unlinked.iter().flat_map(|d| d.iter().cloned()));
 
@@ -959,4 +1066,65 @@ pub fn replace_body(wiki: &mut Wiki, id: usize, page: Arc<EntityPage>) -> Option
     }
     wiki.entities[id].links_to = links;
     Some(old)
+}
+
+/// How the name set changed since the previous resolution (see [`ResolveCache`]), and records
+/// the current one for the next.
+fn name_change(
+    entities: &[Arc<EntityPage>],
+    matcher: &mentions::Matcher,
+    names_key: u64,
+    previous: &mut Option<PreviousNames>,
+) -> NameChange {
+    let paths: Vec<PathBuf> = entities.iter().map(|e| e.file.path.clone()).collect();
+    let titles: Vec<String> = entities.iter().map(|e| e.title.clone()).collect();
+    let change = match previous.take() {
+        Some(p) if p.key == names_key => {
+            *previous = Some(p);
+            return NameChange::Unknown;
+        }
+        // Entity ids (positions in path order) are stable only while the same files exist.
+        Some(p) if p.paths == paths => {
+            let retitled: BTreeSet<usize> = (0..titles.len())
+                .filter(|&i| p.titles[i] != titles[i])
+                .collect();
+            let current: HashMap<&str, usize> = matcher.patterns().collect();
+            let mut delta: BTreeSet<&str> = BTreeSet::new();
+            for (pat, owner) in &p.patterns {
+                if current.get(pat.as_str()) != Some(owner) || retitled.contains(owner) {
+                    delta.insert(pat);
+                }
+            }
+            for (&pat, owner) in &current {
+                if p.patterns.get(pat) != Some(owner) || retitled.contains(owner) {
+                    delta.insert(pat);
+                }
+            }
+            if delta.is_empty() {
+                NameChange::Delta {
+                    previous_key: p.key,
+                    names: None,
+                }
+            } else {
+                match aho_corasick::AhoCorasick::new(delta) {
+                    Ok(ac) => NameChange::Delta {
+                        previous_key: p.key,
+                        names: Some(ac),
+                    },
+                    Err(_) => NameChange::Unknown,
+                }
+            }
+        }
+        _ => NameChange::Unknown,
+    };
+    *previous = Some(PreviousNames {
+        key: names_key,
+        paths,
+        titles,
+        patterns: matcher
+            .patterns()
+            .map(|(p, o)| (p.to_string(), o))
+            .collect(),
+    });
+    change
 }
