@@ -208,9 +208,8 @@ pub fn render_each(
             })?;
             timed.push(("wiki.json".to_string(), "wiki.json", t.elapsed()));
             let t = std::time::Instant::now();
-            for f in search::files(wiki) {
-                timed.push((f.path.clone(), "search index", t.elapsed()));
-                sink(f)?;
+            for p in search::files_each(wiki, sink)? {
+                timed.push((p, "search index", t.elapsed()));
             }
             Ok(timed)
         },
