@@ -93,12 +93,22 @@ pub enum Item {
 
 /// Scans a body for the items `resolve` checks.
 pub fn scan(body: &str) -> Vec<Item> {
+    scan_all(body).0
+}
+
+/// [`scan`] and [`prose`] in one pass of the parser (bodies are the bulk of a wiki's text).
+pub fn scan_all(body: &str) -> (Vec<Item>, Prose) {
     let (text, end) = prepare(body);
     let mut items = Vec::new();
     let mut ids = Ids::default();
     let mut heading: Option<String> = None;
+    let mut prose = Prose::default();
+    let mut depth_skip = 0usize;
     for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
         let start = range.start;
+        if start < end {
+            prose_event(&ev, &range, &text, end, &mut depth_skip, &mut prose);
+        }
         match ev {
             Event::Start(Tag::Link {
                 link_type: LinkType::WikiLink { .. },
@@ -154,7 +164,7 @@ pub fn scan(body: &str) -> Vec<Item> {
             _ => {}
         }
     }
-    items
+    (items, prose)
 }
 
 fn split_section(dest: &str) -> (String, Option<String>) {
@@ -229,34 +239,37 @@ pub struct Prose {
 
 /// The [`Prose`] of a body.
 pub fn prose(body: &str) -> Prose {
-    let (text, end) = prepare(body);
-    let mut out = Prose::default();
-    let mut depth_skip = 0usize;
-    for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
-        if range.start >= end {
-            break;
+    scan_all(body).1
+}
+
+/// Feeds one event (starting before `end`) to a [`Prose`] being built.
+fn prose_event(
+    ev: &Event<'_>,
+    range: &std::ops::Range<usize>,
+    text: &str,
+    end: usize,
+    depth_skip: &mut usize,
+    out: &mut Prose,
+) {
+    match ev {
+        Event::Start(
+            Tag::Link { .. } | Tag::Image { .. } | Tag::Heading { .. } | Tag::CodeBlock(_),
+        ) => *depth_skip += 1,
+        Event::End(TagEnd::Link | TagEnd::Image | TagEnd::Heading(_) | TagEnd::CodeBlock) => {
+            *depth_skip = depth_skip.saturating_sub(1)
         }
-        match ev {
-            Event::Start(
-                Tag::Link { .. } | Tag::Image { .. } | Tag::Heading { .. } | Tag::CodeBlock(_),
-            ) => depth_skip += 1,
-            Event::End(TagEnd::Link | TagEnd::Image | TagEnd::Heading(_) | TagEnd::CodeBlock) => {
-                depth_skip = depth_skip.saturating_sub(1)
-            }
-            Event::Text(t) if depth_skip == 0 => {
-                if range.end <= end && text.get(range.clone()) == Some(&*t) {
-                    match out.exact.last_mut() {
-                        Some(last) if last.end == range.start => last.end = range.end,
-                        _ => out.exact.push(range),
-                    }
-                } else {
-                    out.decoded.push((range.start.min(end), t.to_string()));
+        Event::Text(t) if *depth_skip == 0 => {
+            if range.end <= end && text.get(range.clone()) == Some(&**t) {
+                match out.exact.last_mut() {
+                    Some(last) if last.end == range.start => last.end = range.end,
+                    _ => out.exact.push(range.clone()),
                 }
+            } else {
+                out.decoded.push((range.start.min(end), t.to_string()));
             }
-            _ => {}
         }
+        _ => {}
     }
-    out
 }
 
 /// Heading ids unique within one page: `[a-z0-9-]` only.

@@ -100,6 +100,10 @@ pub struct Session {
     clean: bool,
     /// The page a preview replaced, with its previous bytes, until the rebuild that follows.
     previewed: Option<(String, Option<Arc<Vec<u8>>>)>,
+    /// The file a preview read, which the rebuild that follows uses instead of reading it
+    /// again: the reload went out with this content, and a save arriving in between (caught
+    /// half-written, perhaps) gets its own batch.
+    preloaded: Option<(PathBuf, (Loaded, Vec<Diagnostic>))>,
 }
 
 fn is_data(path: &str) -> bool {
@@ -127,6 +131,7 @@ impl Session {
             index: None,
             clean: false,
             previewed: None,
+            preloaded: None,
         }
     }
 
@@ -191,9 +196,19 @@ impl Session {
             })
             .collect();
         use rayon::prelude::*;
+        let mut preloaded = self.preloaded.take();
         let reloaded: Vec<(PathBuf, (Loaded, Vec<Diagnostic>))> = stale
-            .par_iter()
-            .map(|p| ((*p).clone(), load::load_file(&self.root, p, &config)))
+            .iter()
+            .map(|p| match preloaded.take_if(|(q, _)| q == *p) {
+                Some((_, l)) => Err(((*p).clone(), l)),
+                None => Ok(*p),
+            })
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|r| match r {
+                Ok(p) => (p.clone(), load::load_file(&self.root, p, &config)),
+                Err(done) => done,
+            })
             .collect();
         self.files.extend(reloaded);
 
@@ -309,6 +324,7 @@ impl Session {
         };
         let (config, _) = self.config.as_ref()?;
         let (loaded, diags) = load::load_file(&self.root, path, config);
+        self.preloaded = Some((path.clone(), (loaded.clone(), diags.clone())));
         if diags
             .iter()
             .any(|d| d.severity == crate::diag::Severity::Error)

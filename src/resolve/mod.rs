@@ -248,7 +248,7 @@ type CachedNames = (u64, Arc<NameIndex>, Arc<mentions::Matcher>, Vec<Diagnostic>
 type SourceMentions = Vec<Vec<Mention>>;
 
 /// One entity's body scan and verified citations.
-type Scanned = (Vec<Item>, Vec<Citation>, Vec<Diagnostic>);
+type Scanned = (Vec<Item>, Vec<Citation>, Vec<Diagnostic>, markdown::Prose);
 
 fn hash_of<T: std::hash::Hash>(t: T) -> u64 {
     crate::hash::hash_of(&t)
@@ -291,9 +291,12 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
         }
         _ => {
             let mut d = Vec::new();
-            let names = Arc::new(NameIndex::build(&entities, &mut d));
             let pages: Vec<&EntityPage> = entities.iter().map(|e| &**e).collect();
-            let matcher = Arc::new(mentions::Matcher::new(&pages));
+            // Independent: the index and the automaton are built side by side.
+            let (names, matcher) = rayon::join(
+                || Arc::new(NameIndex::build(&entities, &mut d)),
+                || Arc::new(mentions::Matcher::new(&pages)),
+            );
             diags.extend(d.iter().cloned());
             cache.names = Some((names_key, names.clone(), matcher.clone(), d));
             (names, matcher)
@@ -330,7 +333,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
                     return s.clone();
                 }
             }
-            let items = markdown::scan(e.body());
+            let (items, prose) = markdown::scan_all(e.body());
             let mut d = Vec::new();
             let mut cites = Vec::new();
             for c in &e.cites {
@@ -339,7 +342,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
                     Err(x) => d.push(x),
                 }
             }
-            Arc::new((items, cites, d))
+            Arc::new((items, cites, d, prose))
         })
         .collect();
     cache.scans = entities
@@ -634,7 +637,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             // One pass of the automaton over the whole body, keeping the mentions that lie
             // within one prose range; decoded runs (rare) are matched on their own.
             let body = e.page.body();
-            let prose = markdown::prose(body);
+            let prose = &all_items[id].3;
             let mut found: Vec<(usize, usize, &str)> = matcher
                 .find_in_recording(body, folded.as_mut())
                 .into_iter()
