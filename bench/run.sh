@@ -41,6 +41,7 @@ for n in "${SIZES[@]}"; do
   else lat=""; fi
   body=$(echo "$lat" | sed -n 's/body edit: median \([0-9]*\).*/\1/p')
   title=$(echo "$lat" | sed -n 's/title change: median \([0-9]*\).*/\1/p')
+  body=${body:-NA}; title=${title:-NA}
   printf "%s\tbuild_s\t%s\n%s\tcheck_s\t%s\n%s\tbuild_mb\t%s\n%s\tcheck_mb\t%s\n%s\thugo_s\t%s\n%s\thugo_mb\t%s\n%s\tmdbook_s\t%s\n%s\tbody_ms\t%s\n%s\ttitle_ms\t%s\n" \
     "$n" "$build" "$n" "$check" "$n" "$build_mb" "$n" "$check_mb" "$n" "$hugo" "$n" "$hugo_mb" "$n" "$mdbook" "$n" "$body" "$n" "$title" >> "$RESULTS"
 done
