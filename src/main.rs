@@ -25,6 +25,13 @@ mod allocator {
         if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
             // SAFETY: an option setter of the C allocator, with a valid option and value.
             unsafe { libmimalloc_sys::mi_option_set(ALLOW_THP, 0) };
+            // mimalloc reserved its first arena before `main`; the process-wide switch also
+            // covers the faults in it.
+            #[cfg(target_os = "linux")]
+            // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integer arguments.
+            unsafe {
+                libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0)
+            };
         }
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
             // SAFETY: as above.

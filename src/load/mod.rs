@@ -333,11 +333,12 @@ pub fn decode(rel: PathBuf, bytes: Vec<u8>) -> Result<TextFile, Diagnostic> {
             .hint("save the file as UTF-8"));
         }
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let text = if text.contains('\r') {
-        text.replace("\r\n", "\n").replace('\r', "\n")
-    } else {
-        text.to_string()
-    };
+    let mut text = text;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    if text.contains('\r') {
+        text = text.replace("\r\n", "\n").replace('\r', "\n");
+    }
     Ok(TextFile::new(rel, text))
 }
