@@ -98,8 +98,9 @@ pub struct Session {
     index: Option<(u64, Arc<render::Index>)>,
     /// Whether the last rebuild succeeded, so that `last` is the wiki of the current files.
     clean: bool,
-    /// The page a preview replaced, with its previous bytes, until the rebuild that follows.
-    previewed: Option<(String, Option<Arc<Vec<u8>>>)>,
+    /// Pages put into the site ahead of a rebuild's end (by a preview, or early in the
+    /// rebuild), with their previous bytes, so a failed rebuild can take them back.
+    previewed: Vec<(String, Option<Arc<Vec<u8>>>)>,
     /// The file a preview read, which the rebuild that follows uses instead of reading it
     /// again: the reload went out with this content, and a save arriving in between (caught
     /// half-written, perhaps) gets its own batch.
@@ -132,7 +133,7 @@ impl Session {
             pending: None,
             index: None,
             clean: false,
-            previewed: None,
+            previewed: Vec::new(),
             preloaded: None,
             walk: None,
         }
@@ -147,13 +148,25 @@ impl Session {
     /// template that does not parse, an unreadable folder); content problems come back as
     /// diagnostics. The data files may be stale until [`Session::finish_data`] runs.
     pub fn rebuild(&mut self, changes: &Changes) -> Result<Outcome> {
+        self.rebuild_early(changes, &mut |_, _| {})
+    }
+
+    /// [`Session::rebuild`], calling `early` with the output paths of the changed entity
+    /// pages and the site holding them as soon as those are rendered (after resolution, before
+    /// every other page), so `serve` can reload the page being edited first. Not called when
+    /// the rebuild finds errors.
+    pub fn rebuild_early(
+        &mut self,
+        changes: &Changes,
+        early: &mut dyn FnMut(&[String], Arc<SiteFiles>),
+    ) -> Result<Outcome> {
         self.clean = false;
-        let previewed = self.previewed.take();
-        let outcome = self.rebuild_inner(changes);
+        let outcome = self.rebuild_inner(changes, early);
+        let ahead = std::mem::take(&mut self.previewed);
         if !matches!(&outcome, Ok(o) if o.site.is_some()) {
-            // The build failed: the last good site stays, without the preview.
-            if let Some((path, before)) = previewed {
-                let site = Arc::make_mut(&mut self.site);
+            // The build failed: the last good site stays, without the pages put in ahead.
+            let site = Arc::make_mut(&mut self.site);
+            for (path, before) in ahead.into_iter().rev() {
                 match before {
                     Some(b) => site.insert(path, b),
                     None => site.remove(&path),
@@ -163,7 +176,11 @@ impl Session {
         outcome
     }
 
-    fn rebuild_inner(&mut self, changes: &Changes) -> Result<Outcome> {
+    fn rebuild_inner(
+        &mut self,
+        changes: &Changes,
+        early: &mut dyn FnMut(&[String], Arc<SiteFiles>),
+    ) -> Result<Outcome> {
         let profile = std::env::var_os("REFWIKI_PROFILE").is_some();
         let mut t = std::time::Instant::now();
         let mut lap = |name: &str| {
@@ -202,7 +219,10 @@ impl Session {
                         && std::fs::symlink_metadata(s.root.join(p)).is_ok_and(|m| m.is_file())
                 })
         };
-        if !known(self) {
+        // Saves of known files only: no page appears or disappears, so the edited pages can
+        // go out ahead of the rest without showing a site that is half old, half new.
+        let saves_only = known(self);
+        if !saves_only {
             self.walk = Some(load::content_files(&self.root)?);
         }
         let (paths, walk_diags) = self.walk.clone().expect("walked above");
@@ -257,6 +277,30 @@ impl Session {
             _ => Arc::new(render::Index::new(&wiki)),
         };
         self.index = Some((key, ix.clone()));
+        // The edited pages first (a handful at most: a bulk change waits for the whole site).
+        let edited: Vec<usize> = wiki
+            .entities
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| changes.content.contains(&e.page.file.path))
+            .map(|(i, _)| i)
+            .collect();
+        if saves_only && !edited.is_empty() && edited.len() <= 4 {
+            let mut ready = Vec::new();
+            for id in edited {
+                let f = render::render_entity(&wiki, self.tera.as_ref().expect("loaded"), &ix, id)?;
+                if self.site.get(&f.path).map(|b| b.as_slice()) != Some(f.bytes.as_slice()) {
+                    let before =
+                        Arc::make_mut(&mut self.site).insert(f.path.clone(), Arc::new(f.bytes));
+                    self.previewed.push((f.path.clone(), before));
+                    ready.push(f.path);
+                }
+            }
+            if !ready.is_empty() {
+                early(&ready, self.site.clone());
+            }
+            lap("early pages");
+        }
         let inc = render::render_changed(
             &wiki,
             self.tera.as_ref().expect("loaded"),
@@ -373,7 +417,7 @@ impl Session {
             return None;
         }
         let before = Arc::make_mut(&mut self.site).insert(out.path.clone(), Arc::new(out.bytes));
-        self.previewed = Some((out.path.clone(), before));
+        self.previewed.push((out.path.clone(), before));
         Some(out.path)
     }
 

@@ -160,7 +160,18 @@ pub fn run(opts: ServeOptions) -> Result<()> {
                 started.elapsed().as_millis()
             );
         }
-        let outcome = session.rebuild(&changes);
+        // Any other edit: the edited pages as soon as they are rendered, then the rest.
+        let outcome = session.rebuild_early(&changes, &mut |paths, site| {
+            let mut st = shared.status.write().expect("status lock");
+            st.site = site;
+            st.error = None;
+            generation += 1;
+            st.generation = generation;
+            let urls: Vec<String> = paths.iter().map(|p| url_of(p)).collect();
+            let _ = shared.tx.send(http::Message::Reload(
+                serde_json::to_string(&urls).expect("urls serialise"),
+            ));
+        });
         let error = report(&outcome, started);
         {
             let mut st = shared.status.write().expect("status lock");

@@ -126,3 +126,53 @@ fn a_failed_rebuild_takes_the_preview_back() {
     assert!(outcome.site.is_none(), "the broken anchor fails the build");
     assert_eq!(s.site()["people/amadou-koufa/index.html"], before);
 }
+
+#[test]
+fn a_retitled_page_is_ready_before_the_rest_of_the_rebuild_and_equals_it() {
+    let site = Site::shipped("early");
+    let rel = "content/groups/jnim.md";
+    let mut s = Session::new(&site.dir, Some("/".into()));
+    assert!(s.rebuild(&Changes::everything()).unwrap().site.is_some());
+    s.finish_data();
+    let text = site
+        .read(rel)
+        .replacen("title = \"JNIM\"", "title = \"JNIM (coalition)\"", 1);
+    site.write(rel, &text);
+    let mut early: Vec<(String, Vec<u8>)> = Vec::new();
+    let outcome = s
+        .rebuild_early(&changes(rel), &mut |paths, site| {
+            for p in paths {
+                early.push((p.clone(), site[p].to_vec()));
+            }
+        })
+        .unwrap();
+    assert!(outcome.site.is_some(), "{:?}", outcome.diagnostics);
+    assert_eq!(early.len(), 1, "only the edited page comes early");
+    let (path, bytes) = &early[0];
+    assert_eq!(path, "groups/jnim/index.html");
+    assert!(String::from_utf8_lossy(bytes).contains("JNIM (coalition)"));
+    assert_eq!(
+        &s.site()[path].to_vec(),
+        bytes,
+        "the rebuild keeps the early page"
+    );
+    assert!(
+        !outcome.changed.contains(path),
+        "and does not announce it twice"
+    );
+    assert!(
+        outcome.changed.iter().any(|p| p != path),
+        "other pages show the new title too"
+    );
+
+    // A rebuild with errors calls nothing early and keeps the last good site.
+    let before = s.site()["groups/jnim/index.html"].clone();
+    site.write(rel, format!("{text}\nSee [[No Such Page]].\n"));
+    let mut called = false;
+    let outcome = s
+        .rebuild_early(&changes(rel), &mut |_, _| called = true)
+        .unwrap();
+    assert!(outcome.site.is_none());
+    assert!(!called);
+    assert_eq!(s.site()["groups/jnim/index.html"], before);
+}
