@@ -289,12 +289,7 @@ impl Session {
             let mut ready = Vec::new();
             for id in edited {
                 let f = render::render_entity(&wiki, self.tera.as_ref().expect("loaded"), &ix, id)?;
-                if self.site.get(&f.path).map(|b| b.as_slice()) != Some(f.bytes.as_slice()) {
-                    let before =
-                        Arc::make_mut(&mut self.site).insert(f.path.clone(), Arc::new(f.bytes));
-                    self.previewed.push((f.path.clone(), before));
-                    ready.push(f.path);
-                }
+                ready.extend(self.put_ahead(f));
             }
             if !ready.is_empty() {
                 early(&ready, self.site.clone());
@@ -412,13 +407,19 @@ impl Session {
         let (_, ix) = self.index.as_ref()?;
         let out = render::render_entity(wiki, self.tera.as_ref()?, ix, id);
         wiki.entities[id] = old;
-        let out = out.ok()?;
-        if self.site.get(&out.path).map(|b| b.as_slice()) == Some(out.bytes.as_slice()) {
+        self.put_ahead(out.ok()?)
+    }
+
+    /// Puts a page into the site ahead of the rebuild's end (remembering what it replaces, so a
+    /// failed rebuild can take it back). Returns its path, or `None` when the site already has
+    /// these bytes.
+    fn put_ahead(&mut self, f: OutputFile) -> Option<String> {
+        if self.site.get(&f.path).map(|b| b.as_slice()) == Some(f.bytes.as_slice()) {
             return None;
         }
-        let before = Arc::make_mut(&mut self.site).insert(out.path.clone(), Arc::new(out.bytes));
-        self.previewed.push((out.path.clone(), before));
-        Some(out.path)
+        let before = Arc::make_mut(&mut self.site).insert(f.path.clone(), Arc::new(f.bytes));
+        self.previewed.push((f.path.clone(), before));
+        Some(f.path)
     }
 
     /// Writes the data files (`wiki.json`, search index, sitemap, robots, feed) of the last

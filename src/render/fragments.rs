@@ -187,7 +187,7 @@ impl Renderer<'_> {
                     .iter()
                     .map(|&(e, ci)| w.entities[e].citations[ci].range),
             );
-            super::passage_html(
+            passage_html(
                 &mut html,
                 &p.text,
                 &marks,
@@ -224,6 +224,55 @@ impl Renderer<'_> {
                 out.push_str(", ");
             }
             self.push_link(out, id);
+        }
+    }
+}
+
+/// Appends the escaped passage text with quoted ranges marked and mentions linked. Ranges are
+/// byte ranges of `text`; mentions never overlap each other, marks may (they are merged).
+fn passage_html(
+    out: &mut String,
+    text: &str,
+    marks: &[(usize, usize)],
+    mentions: &[crate::resolve::Mention],
+    links: &[LinkHtml],
+) {
+    if marks.is_empty() && mentions.is_empty() {
+        crate::text::escape_html_into(out, text);
+        return;
+    }
+    let mut cuts: Vec<usize> = Vec::with_capacity(2 + 2 * (marks.len() + mentions.len()));
+    cuts.extend([0, text.len()]);
+    for &(a, b) in marks {
+        cuts.extend([a, b]);
+    }
+    for m in mentions {
+        cuts.extend([m.start, m.end]);
+    }
+    cuts.retain(|&c| c <= text.len() && text.is_char_boundary(c));
+    cuts.sort_unstable();
+    cuts.dedup();
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let marked = marks.iter().any(|&(x, y)| x <= a && b <= y && x < y);
+        let mention = mentions.iter().find(|m| m.start <= a && b <= m.end);
+        if marked {
+            out.push_str("<mark>");
+        }
+        if let Some(m) = mention {
+            let l = &links[m.entity];
+            out.push_str("<a class=\"mention\" href=\"");
+            out.push_str(&l.href);
+            out.push_str("\" title=\"");
+            out.push_str(&l.title);
+            out.push_str("\">");
+        }
+        crate::text::escape_html_into(out, &text[a..b]);
+        if mention.is_some() {
+            out.push_str("</a>");
+        }
+        if marked {
+            out.push_str("</mark>");
         }
     }
 }

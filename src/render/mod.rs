@@ -123,12 +123,7 @@ pub fn render_changed(
         .map(|(j, _)| r.job(j))
         .collect::<Result<_>>()?;
     let fingerprints: BTreeMap<String, u64> = planned.into_iter().collect();
-    let data_fingerprint = {
-        use std::hash::{Hash, Hasher};
-        let mut h = crate::hash::hasher();
-        fingerprints.hash(&mut h);
-        h.finish()
-    };
+    let data_fingerprint = crate::hash::hash_of(&fingerprints);
     rendered.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Incremental {
         fingerprints,
@@ -370,14 +365,8 @@ impl Index {
     pub fn new(wiki: &Wiki) -> Index {
         let c = &wiki.config;
         let site = site_view(wiki);
-        let site_hash = {
-            use std::hash::{Hash, Hasher};
-            let mut h = crate::hash::hasher();
-            serde_json::to_vec(&site)
-                .expect("site view serialises")
-                .hash(&mut h);
-            h.finish()
-        };
+        let site_hash =
+            crate::hash::hash_of(&serde_json::to_vec(&site).expect("site view serialises"));
         let links = wiki
             .entities
             .iter()
@@ -870,55 +859,6 @@ fn letter(title: &str) -> String {
     match fold(title).chars().next() {
         Some(c) if c.is_ascii_alphabetic() => c.to_ascii_uppercase().to_string(),
         _ => "#".into(),
-    }
-}
-
-/// Appends the escaped passage text with quoted ranges marked and mentions linked. Ranges are
-/// byte ranges of `text`; mentions never overlap each other, marks may (they are merged).
-fn passage_html(
-    out: &mut String,
-    text: &str,
-    marks: &[(usize, usize)],
-    mentions: &[crate::resolve::Mention],
-    links: &[fragments::LinkHtml],
-) {
-    if marks.is_empty() && mentions.is_empty() {
-        crate::text::escape_html_into(out, text);
-        return;
-    }
-    let mut cuts: Vec<usize> = Vec::with_capacity(2 + 2 * (marks.len() + mentions.len()));
-    cuts.extend([0, text.len()]);
-    for &(a, b) in marks {
-        cuts.extend([a, b]);
-    }
-    for m in mentions {
-        cuts.extend([m.start, m.end]);
-    }
-    cuts.retain(|&c| c <= text.len() && text.is_char_boundary(c));
-    cuts.sort_unstable();
-    cuts.dedup();
-    for w in cuts.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let marked = marks.iter().any(|&(x, y)| x <= a && b <= y && x < y);
-        let mention = mentions.iter().find(|m| m.start <= a && b <= m.end);
-        if marked {
-            out.push_str("<mark>");
-        }
-        if let Some(m) = mention {
-            let l = &links[m.entity];
-            out.push_str("<a class=\"mention\" href=\"");
-            out.push_str(&l.href);
-            out.push_str("\" title=\"");
-            out.push_str(&l.title);
-            out.push_str("\">");
-        }
-        crate::text::escape_html_into(out, &text[a..b]);
-        if mention.is_some() {
-            out.push_str("</a>");
-        }
-        if marked {
-            out.push_str("</mark>");
-        }
     }
 }
 

@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::date::PartialDate;
 use crate::diag::Diagnostic;
+use crate::hash::hash_of;
 use crate::load::{Corpus, EntityPage, HomePage, Source};
 use crate::markdown::{self, Item};
 use crate::text::slugify;
@@ -250,10 +251,6 @@ type SourceMentions = Vec<Vec<Mention>>;
 /// One entity's body scan and verified citations.
 type Scanned = (Vec<Item>, Vec<Citation>, Vec<Diagnostic>, markdown::Prose);
 
-fn hash_of<T: std::hash::Hash>(t: T) -> u64 {
-    crate::hash::hash_of(&t)
-}
-
 /// Resolves a corpus.
 pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
     resolve_with(corpus, &mut ResolveCache::default())
@@ -279,7 +276,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
     // Everything that depends on the set of names (the index, the mention automaton, every
     // mention) is reused while no slug, title or alias changed (and no entity came or went).
     let names_key = hash_of(
-        entities
+        &entities
             .iter()
             .map(|e| (&e.slug, &e.title, &e.aliases, &e.file.path))
             .collect::<Vec<_>>(),
@@ -307,7 +304,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
     } else {
         NameChange::Unknown
     };
-    let sources_key = hash_of(sources.iter().map(|s| s.file.hash).collect::<Vec<_>>());
+    let sources_key = hash_of(&sources.iter().map(|s| s.file.hash).collect::<Vec<_>>());
 
     profile.lap("Scan bodies and verify citations");
     // Scan bodies and verify citations, in parallel.
@@ -327,7 +324,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
     let scanned: Vec<Arc<Scanned>> = entities
         .par_iter()
         .map(|e| {
-            let key = hash_of((e.file.hash, sources_key));
+            let key = hash_of(&(e.file.hash, sources_key));
             if let Some((k, s)) = cache.scans.get(&e.file.path) {
                 if *k == key {
                     return s.clone();
@@ -351,7 +348,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
         .map(|(e, s)| {
             (
                 e.file.path.clone(),
-                (hash_of((e.file.hash, sources_key)), s.clone()),
+                (hash_of(&(e.file.hash, sources_key)), s.clone()),
             )
         })
         .collect();
@@ -615,7 +612,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
 
     profile.lap("Entity bodies that name another entity w");
     // Entity bodies that name another entity without linking it: a warning with the link to add.
-    let unlinked_key = |e: &ResolvedEntity| hash_of((e.page.file.hash, &e.links_to));
+    let unlinked_key = |e: &ResolvedEntity| hash_of(&(e.page.file.hash, &e.links_to));
     let unlinked_results: Vec<NameDependent<Arc<Vec<Diagnostic>>>> = resolved
         .par_iter()
         .enumerate()

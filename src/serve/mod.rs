@@ -147,13 +147,13 @@ pub fn run(opts: ServeOptions) -> Result<()> {
         // A body edit of one page: that page first, then everything else.
         if let Some(path) = session.preview(&changes) {
             let mut st = shared.status.write().expect("status lock");
-            st.site = session.site();
-            generation += 1;
-            st.generation = generation;
-            let urls = vec![url_of(&path)];
-            let _ = shared.tx.send(http::Message::Reload(
-                serde_json::to_string(&urls).expect("urls serialise"),
-            ));
+            go_live(
+                &shared,
+                &mut st,
+                &mut generation,
+                session.site(),
+                std::slice::from_ref(&path),
+            );
             eprintln!(
                 "previewed {} in {} ms",
                 url_of(&path),
@@ -163,14 +163,8 @@ pub fn run(opts: ServeOptions) -> Result<()> {
         // Any other edit: the edited pages as soon as they are rendered, then the rest.
         let outcome = session.rebuild_early(&changes, &mut |paths, site| {
             let mut st = shared.status.write().expect("status lock");
-            st.site = site;
             st.error = None;
-            generation += 1;
-            st.generation = generation;
-            let urls: Vec<String> = paths.iter().map(|p| url_of(p)).collect();
-            let _ = shared.tx.send(http::Message::Reload(
-                serde_json::to_string(&urls).expect("urls serialise"),
-            ));
+            go_live(&shared, &mut st, &mut generation, site, paths);
         });
         let error = report(&outcome, started);
         {
@@ -178,15 +172,17 @@ pub fn run(opts: ServeOptions) -> Result<()> {
             match (&outcome, error) {
                 (Ok(o), None) => {
                     let was_broken = st.error.take().is_some();
-                    st.site = session.site();
                     // Nothing to tell a browser when nothing changed, unless it shows an overlay.
                     if !o.changed.is_empty() || was_broken {
-                        generation += 1;
-                        st.generation = generation;
-                        let urls: Vec<String> = o.changed.iter().map(|p| url_of(p)).collect();
-                        let _ = shared.tx.send(http::Message::Reload(
-                            serde_json::to_string(&urls).expect("urls serialise"),
-                        ));
+                        go_live(
+                            &shared,
+                            &mut st,
+                            &mut generation,
+                            session.site(),
+                            &o.changed,
+                        );
+                    } else {
+                        st.site = session.site();
                     }
                 }
                 (_, Some(text)) => {
@@ -203,6 +199,24 @@ pub fn run(opts: ServeOptions) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Puts `site` live as a new build generation and tells every open page which output paths
+/// changed (a `reload` event with their URLs).
+fn go_live(
+    shared: &http::Shared,
+    st: &mut http::Status,
+    generation: &mut u64,
+    site: std::sync::Arc<crate::session::SiteFiles>,
+    paths: &[String],
+) {
+    st.site = site;
+    *generation += 1;
+    st.generation = *generation;
+    let urls: Vec<String> = paths.iter().map(|p| url_of(p)).collect();
+    let _ = shared.tx.send(http::Message::Reload(
+        serde_json::to_string(&urls).expect("urls serialise"),
+    ));
 }
 
 /// `refwiki build --watch`: rebuild to disk after every change, never stopping on errors.
