@@ -11,6 +11,10 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
+// The allocator the binary uses, so allocation-heavy stages cost what they cost in `refwiki`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn wiki_root() -> PathBuf {
     std::env::var_os("REFWIKI_BENCH_WIKI")
         .map(PathBuf::from)
@@ -32,6 +36,25 @@ fn stages(c: &mut Criterion) {
     let tera = refwiki::render::templates::load(&root).expect("templates");
     g.bench_function("render", |b| {
         b.iter(|| refwiki::render::render(&wiki, &tera).expect("renders"))
+    });
+    // `serve`'s resolution after a title change: the cache holds the previous name set, so
+    // alternating between two titles measures the re-resolution each save of a retitle costs.
+    let mut retitled = corpus.clone();
+    let middle = retitled.entities.len() / 2;
+    if let Some(e) = retitled.entities.get_mut(middle) {
+        let mut page = (**e).clone();
+        page.title.push_str(" (retitled)");
+        *e = std::sync::Arc::new(page);
+    }
+    let mut cache = refwiki::resolve::ResolveCache::keeping_folded_texts();
+    refwiki::resolve::resolve_with(corpus.clone(), &mut cache);
+    let mut flip = false;
+    g.bench_function("resolve (title change, serve cache)", |b| {
+        b.iter(|| {
+            flip = !flip;
+            let c = if flip { &retitled } else { &corpus };
+            refwiki::resolve::resolve_with(c.clone(), &mut cache)
+        })
     });
     g.finish();
 

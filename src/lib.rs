@@ -138,8 +138,22 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     }
     // Freeing the resolved wiki takes tens of milliseconds at scale: a thread does it, which
     // the process does not wait for when it exits.
-    std::thread::spawn(move || drop(wiki));
+    drop_in_background(wiki);
     lap("free", &mut timings);
     report.timings = timings;
     Ok(report)
+}
+
+/// Drops `value` on a thread of its own (the process does not wait for it when it exits), or
+/// here when no thread can be started: for large structures whose freeing would otherwise
+/// sit on the critical path.
+pub fn drop_in_background<T: Send + 'static>(value: T) {
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(value)));
+    let theirs = slot.clone();
+    let spawned = std::thread::Builder::new()
+        .name("refwiki-free".into())
+        .spawn(move || drop(theirs.lock().map(|mut v| v.take())));
+    if spawned.is_err() {
+        drop(slot.lock().map(|mut v| v.take()));
+    }
 }

@@ -36,13 +36,20 @@ fn is_dash(c: char) -> bool {
 /// `fold("Jama’at Nusrat al-Islam")` = `fold("jamaat nusrat al islam")`.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    fold_into(s, &mut out);
+    out
+}
+
+/// [`fold`] appending to `out` (for lookups that reuse one buffer).
+pub fn fold_into(s: &str, out: &mut String) {
+    let start = out.len();
     let mut pending_space = false;
     let mut emit = |c: char, out: &mut String| {
         if is_apostrophe(c) {
             return;
         }
         if c.is_whitespace() || is_dash(c) {
-            pending_space = !out.is_empty();
+            pending_space = out.len() > start;
             return;
         }
         if pending_space {
@@ -58,16 +65,15 @@ pub fn fold(s: &str) -> String {
     for ch in s.chars() {
         // ASCII needs no decomposition: the fast path for nearly all text.
         if ch.is_ascii() {
-            emit(ch, &mut out);
+            emit(ch, out);
             continue;
         }
         for c in std::iter::once(ch).nfkd() {
             if !unicode_normalization::char::is_combining_mark(c) {
-                emit(c, &mut out);
+                emit(c, out);
             }
         }
     }
-    out
 }
 
 /// Like [`fold`] but keeps case: used by mention matching, where `IS` (Islamic State) must not

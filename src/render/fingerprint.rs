@@ -103,7 +103,7 @@ impl Renderer<'_> {
                     s.source.passages.len().hash(&mut h);
                 }
                 for (i, e) in w.entities.iter().enumerate() {
-                    for c in &e.citations {
+                    for c in e.citations.iter() {
                         (i, c.source, c.passage).hash(&mut h);
                     }
                 }

@@ -1,20 +1,22 @@
 //! The name index: slugs, titles and aliases (folded) → entities. Reports two pages with one
 //! output path and two entities claiming one name.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 use crate::load::EntityPage;
-use crate::text::{did_you_mean, fold, slugify};
+use crate::text::{did_you_mean, fold, fold_into, slugify};
 
 /// Index of entity names. Entity ids are indexes into the resolved entity list.
 #[derive(Debug, Clone, Default)]
 pub struct NameIndex {
     /// Slug → entity.
-    pub by_slug: BTreeMap<String, usize>,
+    pub by_slug: HashMap<String, usize>,
     /// Folded name (slug, title or alias) → entities claiming it (more than one = ambiguous).
-    pub by_name: BTreeMap<String, Vec<usize>>,
+    /// Hashed: nothing iterates it in an order that reaches the output (see `lookup`).
+    pub by_name: HashMap<String, Vec<usize>>,
 }
 
 /// Result of looking a name up.
@@ -31,40 +33,47 @@ pub enum Lookup {
 impl NameIndex {
     /// Builds the index. `entities` must already be free of duplicate slugs.
     pub fn build(entities: &[Arc<EntityPage>], diags: &mut Vec<Diagnostic>) -> NameIndex {
-        let mut ix = NameIndex::default();
-        // First claimant of each folded name, with where it was claimed.
-        let mut claims: BTreeMap<String, (usize, String)> = BTreeMap::new();
+        let mut ix = NameIndex {
+            by_slug: HashMap::with_capacity(entities.len()),
+            by_name: HashMap::with_capacity(entities.len() * 4),
+        };
         for (id, e) in entities.iter().enumerate() {
             ix.by_slug.insert(e.slug.clone(), id);
-            let title_at = e.locate(&["title"]);
-            let mut names = vec![
-                (e.slug.clone(), title_at, "slug"),
-                (e.title.clone(), title_at, "title"),
-            ];
-            names.extend(e.aliases.iter().map(|(a, at)| (a.clone(), *at, "alias")));
-            for (name, at, what) in names {
-                let f = fold(&name);
+            let names = [(e.slug.as_str(), None), (e.title.as_str(), None)]
+                .into_iter()
+                .chain(e.aliases.iter().map(|(a, at)| (a.as_str(), Some(*at))));
+            for (i, (name, alias_at)) in names.enumerate() {
+                let f = fold(name);
                 if f.is_empty() {
                     continue;
                 }
-                match claims.get(&f) {
-                    Some((other, _)) if *other == id => continue,
-                    Some((other, other_what)) => {
-                        let o = &entities[*other];
-                        diags.push(
-                            e.file
-                                .error("duplicate-name", at, format!("{what} `{name}` is also the {other_what} of `{}` ({})", o.title, o.file.path.display()))
-                                .hint("each name may belong to one entity; remove it here or there, or make it more specific"),
-                        );
-                    }
-                    None => {
-                        claims.insert(f.clone(), (id, what.to_string()));
-                    }
+                let Some(v) = ix.by_name.get_mut(&f) else {
+                    ix.by_name.insert(f, vec![id]);
+                    continue;
+                };
+                // The first entity in the list is the first claimant; a later one is reported.
+                let other = v[0];
+                if other == id {
+                    continue;
                 }
-                let v = ix.by_name.entry(f).or_default();
                 if !v.contains(&id) {
                     v.push(id);
                 }
+                let what = ["slug", "title"].get(i).copied().unwrap_or("alias");
+                let at = alias_at.unwrap_or_else(|| e.locate(&["title"]));
+                let o = &entities[other];
+                let other_what = if fold(&o.slug) == f {
+                    "slug"
+                } else if fold(&o.title) == f {
+                    "title"
+                } else {
+                    "alias"
+                };
+                diags.push(
+                    e.file
+                        .error("duplicate-name", at, format!("{what} `{name}` is also the {other_what} of `{}` ({})", o.title, o.file.path.display()))
+                        .hint("each name may belong to one entity; remove it here or there, or make it more specific"),
+                );
             }
         }
         ix
@@ -72,17 +81,25 @@ impl NameIndex {
 
     /// Looks up a wikilink target or relation target.
     pub fn lookup(&self, target: &str) -> Lookup {
-        let f = fold(target);
-        match self.by_name.get(&f) {
-            Some(v) if v.len() == 1 => Lookup::Found(v[0]),
-            Some(v) => Lookup::Ambiguous(v.clone()),
-            None => match self.by_slug.get(&slugify(target)) {
-                Some(id) => Lookup::Found(*id),
-                None => Lookup::Missing(
-                    did_you_mean(&f, self.by_name.keys().map(String::as_str)).map(str::to_string),
-                ),
-            },
+        thread_local! {
+            static FOLDED: std::cell::RefCell<String> = Default::default();
         }
+        FOLDED.with_borrow_mut(|f| {
+            f.clear();
+            fold_into(target, f);
+            match self.by_name.get(f.as_str()) {
+                Some(v) if v.len() == 1 => Lookup::Found(v[0]),
+                Some(v) => Lookup::Ambiguous(v.clone()),
+                None => match self.by_slug.get(&slugify(target)) {
+                    Some(id) => Lookup::Found(*id),
+                    // `did_you_mean` breaks ties by the name itself, so the map's order is moot.
+                    None => Lookup::Missing(
+                        did_you_mean(f, self.by_name.keys().map(String::as_str))
+                            .map(str::to_string),
+                    ),
+                },
+            }
+        })
     }
 }
 
@@ -93,29 +110,36 @@ pub fn dedupe_slugs(
     folder_of: impl Fn(&str) -> String,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Arc<EntityPage>> {
-    let mut seen: BTreeMap<String, std::path::PathBuf> = BTreeMap::new();
-    let mut out = Vec::with_capacity(entities.len());
-    for e in entities {
-        if let Some(first) = seen.get(&e.slug) {
-            diags.push(
-                e.file
-                    .error(
-                        "duplicate-slug",
-                        e.locate(&["title"]),
-                        format!(
-                            "`{}` and `{}` would both be published as `{}/{}/`",
-                            first.display(),
-                            e.file.path.display(),
-                            folder_of(&e.kind),
-                            e.slug
-                        ),
-                    )
-                    .hint("rename one of the files, or give one an explicit `slug = \"…\"`"),
-            );
-            continue;
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(entities.len());
+    let mut keep = vec![true; entities.len()];
+    for (i, e) in entities.iter().enumerate() {
+        match first.entry(e.slug.as_str()) {
+            Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            Entry::Occupied(o) => {
+                keep[i] = false;
+                diags.push(
+                    e.file
+                        .error(
+                            "duplicate-slug",
+                            e.locate(&["title"]),
+                            format!(
+                                "`{}` and `{}` would both be published as `{}/{}/`",
+                                entities[*o.get()].file.path.display(),
+                                e.file.path.display(),
+                                folder_of(&e.kind),
+                                e.slug
+                            ),
+                        )
+                        .hint("rename one of the files, or give one an explicit `slug = \"…\"`"),
+                );
+            }
         }
-        seen.insert(e.slug.clone(), e.file.path.clone());
-        out.push(e);
     }
-    out
+    entities
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(e, k)| k.then_some(e))
+        .collect()
 }

@@ -43,10 +43,11 @@ impl Matcher {
     /// Builds the automaton from (name, entity id) pairs.
     pub fn from_names<'a>(names: impl IntoIterator<Item = (&'a str, usize)>) -> Matcher {
         let mut pats: Vec<(String, usize)> = Vec::new();
+        let (mut f, mut map) = (String::new(), Vec::new());
         for (name, id) in names {
-            let (f, _) = fold_keep_case_mapped(name);
-            if f.chars().count() >= 2 {
-                pats.push((f, id));
+            fold_keep_case_mapped_into(name, &mut f, &mut map);
+            if f.chars().nth(1).is_some() {
+                pats.push((f.clone(), id));
             }
         }
         pats.sort();

@@ -43,11 +43,14 @@ pub struct Wiki {
     pub entities: Vec<ResolvedEntity>,
     /// Name index.
     pub names: Arc<NameIndex>,
-    /// Alias redirects: (kind folder, alias slug, entity).
-    pub redirects: Vec<(String, String, usize)>,
+    /// Alias redirects: (kind folder, alias slug, entity), sorted.
+    pub redirects: Arc<Vec<Redirect>>,
     /// Tag → entities (sorted by title).
     pub tags: BTreeMap<String, Vec<usize>>,
 }
+
+/// An alias redirect: (kind folder, alias slug, entity).
+pub type Redirect = (String, String, usize);
 
 /// A source with what points into it.
 #[derive(Debug, Clone)]
@@ -70,9 +73,9 @@ pub struct ResolvedEntity {
     /// URL path below the base, e.g. `people/iyad-ag-ghaly/`.
     pub path: String,
     /// Verified citations, numbered in order of first use (body, then facts and relations).
-    pub citations: Vec<Citation>,
+    pub citations: Arc<Vec<Citation>>,
     /// Citation key → index into `citations`.
-    pub cite_index: BTreeMap<String, usize>,
+    pub cite_index: Arc<BTreeMap<String, usize>>,
     /// Relations from this entity's point of view (declared here or inverted from elsewhere).
     pub relations: Vec<Relation>,
     /// Entities whose body links here (sorted by title).
@@ -84,7 +87,7 @@ pub struct ResolvedEntity {
     /// Entities this body links to.
     pub links_to: BTreeSet<usize>,
     /// Heading ids of the body.
-    pub headings: BTreeSet<String>,
+    pub headings: Arc<BTreeSet<String>>,
 }
 
 /// One relation as seen from one entity.
@@ -176,6 +179,7 @@ pub struct ResolveCache {
     names: Option<CachedNames>,
     mentions: HashMap<String, NameDependent<Arc<SourceMentions>>>,
     unlinked: HashMap<PathBuf, NameDependent<Arc<Vec<Diagnostic>>>>,
+    redirects: Option<(u64, Arc<Vec<Redirect>>)>,
     /// Keep folded texts, so that a change of names re-matches only the texts it can affect.
     pub keep_folded: bool,
     previous_names: Option<PreviousNames>,
@@ -200,12 +204,12 @@ struct NameDependent<T> {
     folded: Option<Arc<str>>,
 }
 
-/// The name set of the previous resolution, for computing what changed.
+/// The name set of the previous resolution, for computing what changed: its pages (for their
+/// paths and titles) and its automaton (for its sorted patterns and their owners).
 struct PreviousNames {
     key: u64,
-    paths: Vec<PathBuf>,
-    titles: Vec<String>,
-    patterns: HashMap<String, usize>,
+    pages: Vec<Arc<EntityPage>>,
+    matcher: Arc<mentions::Matcher>,
 }
 
 /// How the names changed since the previous resolution.
@@ -242,14 +246,53 @@ impl NameChange {
     }
 }
 
+impl NameChange {
+    /// For a result computed with the previous name set on a text of `\0`-terminated parts
+    /// (a source's passages), the parts in which a changed name occurs; `None` when the
+    /// result cannot be patched part by part.
+    fn touched_parts<T>(&self, r: &NameDependent<T>, parts: usize) -> Option<BTreeSet<usize>> {
+        let NameChange::Delta {
+            previous_key,
+            names: Some(ac),
+        } = self
+        else {
+            return None;
+        };
+        let folded = r.folded.as_deref()?;
+        if r.names_key != *previous_key {
+            return None;
+        }
+        let ends: Vec<usize> = folded.match_indices('\0').map(|(i, _)| i).collect();
+        // A part that itself held a NUL would shift the count: then match everything again.
+        if ends.len() != parts {
+            return None;
+        }
+        Some(
+            ac.find_overlapping_iter(folded)
+                .map(|m| ends.partition_point(|&e| e < m.start()))
+                .collect(),
+        )
+    }
+}
+
 /// The name index, the mention automaton and the index's diagnostics, for one name set.
 type CachedNames = (u64, Arc<NameIndex>, Arc<mentions::Matcher>, Vec<Diagnostic>);
 
 /// Per passage of one source: its mentions.
 type SourceMentions = Vec<Vec<Mention>>;
 
-/// One entity's body scan and verified citations.
-type Scanned = (Vec<Item>, Vec<Citation>, Vec<Diagnostic>, markdown::Prose);
+/// What one entity's own file (with the sources it cites) determines: its body scan, its
+/// verified and numbered citations, its headings, and the problems found on the way.
+struct Scanned {
+    items: Vec<Item>,
+    citations: Arc<Vec<Citation>>,
+    cite_index: Arc<BTreeMap<String, usize>>,
+    headings: Arc<BTreeSet<String>>,
+    diags: Vec<Diagnostic>,
+    prose: markdown::Prose,
+    /// The slug of each alias, for alias redirects.
+    alias_slugs: Vec<String>,
+}
 
 /// Resolves a corpus.
 pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
@@ -266,13 +309,18 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
         sources,
         entities,
     } = corpus;
+    let folders: HashMap<&str, &str> = config
+        .kinds
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.folder.as_str()))
+        .collect();
     let folder = |kind: &str| {
-        config
-            .kinds
+        folders
             .get(kind)
-            .map_or_else(|| kind.to_string(), |k| k.folder.clone())
+            .map_or_else(|| kind.to_string(), |f| f.to_string())
     };
     let entities = index::dedupe_slugs(entities, folder, &mut diags);
+    profile.lap("names, scans, links and relations (beside the automaton)");
     // Everything that depends on the set of names (the index, the mention automaton, every
     // mention) is reused while no slug, title or alias changed (and no entity came or went).
     let names_key = hash_of(
@@ -281,33 +329,338 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             .map(|e| (&e.slug, &e.title, &e.aliases, &e.file.path))
             .collect::<Vec<_>>(),
     );
-    let (names, matcher) = match &cache.names {
+    let cached = match &cache.names {
         Some((k, names, matcher, d)) if *k == names_key => {
-            diags.extend(d.iter().cloned());
-            (names.clone(), matcher.clone())
+            Some((names.clone(), matcher.clone(), d.clone()))
         }
-        _ => {
-            let mut d = Vec::new();
-            let pages: Vec<&EntityPage> = entities.iter().map(|e| &**e).collect();
-            // Independent: the index and the automaton are built side by side.
-            let (names, matcher) = rayon::join(
-                || Arc::new(NameIndex::build(&entities, &mut d)),
-                || Arc::new(mentions::Matcher::new(&pages)),
-            );
-            diags.extend(d.iter().cloned());
-            cache.names = Some((names_key, names.clone(), matcher.clone(), d));
-            (names, matcher)
-        }
+        _ => None,
     };
+    // The automaton (tens of milliseconds, one thread) is built beside everything that does
+    // not need it.
+    let pages: Vec<&EntityPage> = entities.iter().map(|e| &**e).collect();
+    let (matcher, linked) = rayon::join(
+        || match &cached {
+            Some((_, m, _)) => m.clone(),
+            None => Arc::new(mentions::Matcher::new(&pages)),
+        },
+        || {
+            let (names, d) = match &cached {
+                Some((n, _, d)) => (n.clone(), d.clone()),
+                None => {
+                    let mut d = Vec::new();
+                    (Arc::new(NameIndex::build(&entities, &mut d)), d)
+                }
+            };
+            let linked = link(
+                &entities,
+                names,
+                &folders,
+                &sources,
+                &config,
+                home.as_deref(),
+                cache,
+            );
+            (linked, d)
+        },
+    );
+    drop(pages);
+    let (
+        Linked {
+            names,
+            titles,
+            mut resolved,
+            scanned,
+            used_keys,
+            mut back,
+            diags: linked_diags,
+        },
+        names_diags,
+    ) = linked;
+    diags.extend(linked_diags);
+    diags.extend(names_diags.iter().cloned());
+    if cached.is_none() {
+        let old = cache
+            .names
+            .replace((names_key, names.clone(), matcher.clone(), names_diags));
+        // Freeing 30,000 names takes milliseconds: off the critical path.
+        if let Some(old) = old {
+            crate::drop_in_background(old);
+        }
+    }
+    drop(cached);
     let name_change = if cache.keep_folded {
         name_change(&entities, &matcher, names_key, &mut cache.previous_names)
     } else {
         NameChange::Unknown
     };
-    let sources_key = hash_of(&sources.iter().map(|s| s.file.hash).collect::<Vec<_>>());
+    drop(entities);
 
-    profile.lap("Scan bodies and verify citations");
-    // Scan bodies and verify citations, in parallel.
+    profile.lap("mentions");
+    let mentions = source_mentions(&sources, &matcher, &name_change, names_key, cache);
+
+    profile.lap("unlinked mentions");
+    let unlinked = unlinked_mentions(
+        &resolved,
+        &scanned,
+        &matcher,
+        &name_change,
+        names_key,
+        cache,
+    );
+    diags.extend(unlinked.iter().flat_map(|d| d.iter().cloned()));
+
+    profile.lap("cited by, mentioned in");
+    let by_title =
+        |v: &mut Vec<usize>| v.sort_by(|x, y| titles[*x].cmp(&titles[*y]).then(x.cmp(y)));
+    let mut rsources: Vec<ResolvedSource> = sources
+        .into_iter()
+        .zip(mentions)
+        .map(|(s, m)| {
+            let n = s.passages.len();
+            ResolvedSource {
+                source: s,
+                cited_by: vec![Vec::new(); n],
+                citations: vec![Vec::new(); n],
+                mentions: m,
+            }
+        })
+        .collect();
+    for (id, e) in resolved.iter().enumerate() {
+        for (ci, c) in e.citations.iter().enumerate() {
+            let p = c.passage as usize - 1;
+            rsources[c.source].citations[p].push((id, ci));
+            if !rsources[c.source].cited_by[p].contains(&id) {
+                rsources[c.source].cited_by[p].push(id);
+            }
+        }
+    }
+    // Passages in order, so each entity's list comes sorted; a passage naming an entity
+    // twice adds it once.
+    let mut mentioned: Vec<Vec<(usize, u32)>> = vec![Vec::new(); resolved.len()];
+    for (si, s) in rsources.iter().enumerate() {
+        for (pi, ms) in s.mentions.iter().enumerate() {
+            for m in ms {
+                let at = (si, pi as u32 + 1);
+                let list = &mut mentioned[m.entity];
+                if list.last() != Some(&at) {
+                    list.push(at);
+                }
+            }
+        }
+    }
+    resolved
+        .par_iter_mut()
+        .zip(back.par_iter_mut())
+        .zip(mentioned.par_iter_mut())
+        .for_each(|((e, back), mentioned)| {
+            let mut b = std::mem::take(back);
+            by_title(&mut b);
+            e.backlinks = b;
+            let mut cited: Vec<(usize, u32)> =
+                e.citations.iter().map(|c| (c.source, c.passage)).collect();
+            cited.sort_unstable();
+            e.mentioned_not_cited = mentioned
+                .iter()
+                .filter(|p| cited.binary_search(p).is_err())
+                .copied()
+                .collect();
+            e.mentioned_in = std::mem::take(mentioned);
+        });
+    for s in &mut rsources {
+        for v in &mut s.cited_by {
+            by_title(v);
+        }
+    }
+
+    profile.lap("warnings");
+    warnings(&resolved, &rsources, &used_keys, &mut diags);
+
+    profile.lap("alias redirects and tags");
+    let redirects = alias_redirects(&resolved, &scanned, &folders, cache);
+    let mut tags: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (id, e) in resolved.iter().enumerate() {
+        for t in &e.page.tags {
+            tags.entry(t.clone()).or_default().push(id);
+        }
+    }
+    for v in tags.values_mut() {
+        by_title(v);
+        v.dedup();
+    }
+
+    profile.lap("end");
+    let wiki = Wiki {
+        config,
+        home,
+        sources: rsources,
+        entities: resolved,
+        names,
+        redirects,
+        tags,
+    };
+    (wiki, diags)
+}
+
+/// The output folder of an entity's kind (the kind itself for an unknown kind).
+fn kind_folder<'a>(folders: &HashMap<&'a str, &'a str>, e: &'a EntityPage) -> &'a str {
+    folders.get(e.kind.as_str()).copied().unwrap_or(&e.kind)
+}
+
+/// What resolution knows once names, bodies, links and relations are resolved: everything
+/// that does not need the mention automaton.
+struct Linked {
+    names: Arc<NameIndex>,
+    /// Folded titles, the sort key of every list of entities.
+    titles: Vec<String>,
+    resolved: Vec<ResolvedEntity>,
+    scanned: Vec<Arc<Scanned>>,
+    /// Per entity: the citation keys its body, facts and relations use.
+    used_keys: Vec<BTreeSet<String>>,
+    /// Per entity: the entities whose body links to it, in id order.
+    back: Vec<Vec<usize>>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Scans bodies and verifies citations, then resolves every link (bodies, home page) and
+/// relation against `names`, and inverts links into backlinks.
+fn link(
+    entities: &[Arc<EntityPage>],
+    names: Arc<NameIndex>,
+    folders: &HashMap<&str, &str>,
+    sources: &[Arc<Source>],
+    config: &Config,
+    home: Option<&HomePage>,
+    cache: &mut ResolveCache,
+) -> Linked {
+    let mut profile = Profile::new();
+    let mut diags = Vec::new();
+    let titles: Vec<String> = entities
+        .par_iter()
+        .map(|e| crate::text::fold(&e.title))
+        .collect();
+    profile.lap("scan bodies and verify citations");
+    let scanned = scan_entities(entities, sources, cache);
+    let mut resolved: Vec<ResolvedEntity> = entities
+        .iter()
+        .zip(&scanned)
+        .map(|(e, scan)| {
+            diags.extend(scan.diags.iter().cloned());
+            let folder = kind_folder(folders, e);
+            ResolvedEntity {
+                path: format!("{folder}/{}/", e.slug),
+                page: e.clone(),
+                citations: scan.citations.clone(),
+                cite_index: scan.cite_index.clone(),
+                relations: Vec::new(),
+                backlinks: Vec::new(),
+                mentioned_in: Vec::new(),
+                mentioned_not_cited: Vec::new(),
+                links_to: BTreeSet::new(),
+                headings: scan.headings.clone(),
+            }
+        })
+        .collect();
+
+    profile.lap("body links, citation keys");
+    let links: Vec<(BTreeSet<usize>, BTreeSet<String>, Vec<Diagnostic>)> = scanned
+        .par_iter()
+        .enumerate()
+        .map(|(id, scan)| {
+            let (mut d, mut used) = (Vec::new(), BTreeSet::new());
+            let links = body_links(id, &scan.items, &names, &resolved, &mut d, &mut used);
+            used.extend(fact_and_relation_keys(&resolved[id], &mut d));
+            (links, used, d)
+        })
+        .collect();
+    let mut used_keys = Vec::with_capacity(resolved.len());
+    for (e, (l, used, d)) in resolved.iter_mut().zip(links) {
+        e.links_to = l;
+        used_keys.push(used);
+        diags.extend(d);
+    }
+    if let Some(h) = home {
+        home_links(h, &names, &mut diags);
+    }
+
+    profile.lap("relations and their inverses");
+    let relations = relate(&resolved, &names, config, &titles, &mut diags);
+    for (e, r) in resolved.iter_mut().zip(relations) {
+        e.relations = r;
+    }
+
+    profile.lap("backlinks");
+    // Ids arrive in increasing order and at most once each (`links_to` is a set).
+    let mut back: Vec<Vec<usize>> = vec![Vec::new(); resolved.len()];
+    for (id, e) in resolved.iter().enumerate() {
+        for &t in &e.links_to {
+            back[t].push(id);
+        }
+    }
+    profile.lap("");
+    Linked {
+        names,
+        titles,
+        resolved,
+        scanned,
+        used_keys,
+        back,
+        diags,
+    }
+}
+
+/// Alias redirects: each alias's slug in its entity's kind folder, unless a page or an earlier
+/// alias there has it. Reused while no kind, slug or alias changed.
+fn alias_redirects(
+    resolved: &[ResolvedEntity],
+    scanned: &[Arc<Scanned>],
+    folders: &HashMap<&str, &str>,
+    cache: &mut ResolveCache,
+) -> Arc<Vec<Redirect>> {
+    let key = hash_of(
+        &resolved
+            .iter()
+            .zip(scanned)
+            .map(|(e, scan)| {
+                (
+                    kind_folder(folders, &e.page),
+                    &e.page.slug,
+                    &scan.alias_slugs,
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    if let Some((k, r)) = &cache.redirects {
+        if *k == key {
+            return r.clone();
+        }
+    }
+    let mut taken: std::collections::HashSet<(&str, &str)> = resolved
+        .iter()
+        .map(|e| (kind_folder(folders, &e.page), e.page.slug.as_str()))
+        .collect();
+    let mut redirects = Vec::new();
+    for (id, (e, scan)) in resolved.iter().zip(scanned).enumerate() {
+        let folder = kind_folder(folders, &e.page);
+        for slug in &scan.alias_slugs {
+            if taken.insert((folder, slug)) {
+                redirects.push((folder.to_string(), slug.clone(), id));
+            }
+        }
+    }
+    redirects.sort();
+    let redirects = Arc::new(redirects);
+    cache.redirects = Some((key, redirects.clone()));
+    redirects
+}
+
+/// Scans every entity's body and verifies its citations, in parallel, reusing the cached
+/// result of each file whose text and whose sources did not change.
+fn scan_entities(
+    entities: &[Arc<EntityPage>],
+    sources: &[Arc<Source>],
+    cache: &mut ResolveCache,
+) -> Vec<Arc<Scanned>> {
+    let sources_key = hash_of(&sources.iter().map(|s| s.file.hash).collect::<Vec<_>>());
     let norm: Vec<Arc<citations::NormSource>> = sources
         .par_iter()
         .map(|s| match cache.norm.get(&s.id) {
@@ -321,269 +674,277 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
         .map(|(s, n)| (s.id.clone(), (s.file.hash, n.clone())))
         .collect();
     let norm_refs: Vec<&citations::NormSource> = norm.iter().map(|n| &**n).collect();
-    let scanned: Vec<Arc<Scanned>> = entities
+    let scans = &cache.scans;
+    let scanned: Vec<(u64, Arc<Scanned>)> = entities
         .par_iter()
         .map(|e| {
             let key = hash_of(&(e.file.hash, sources_key));
-            if let Some((k, s)) = cache.scans.get(&e.file.path) {
+            if let Some((k, s)) = scans.get(&e.file.path) {
                 if *k == key {
-                    return s.clone();
+                    return (key, s.clone());
                 }
             }
             let (items, prose) = markdown::scan_all(e.body());
-            let mut d = Vec::new();
+            let mut diags = Vec::new();
             let mut cites = Vec::new();
             for c in &e.cites {
-                match citations::verify(e, c, &sources, &norm_refs) {
+                match citations::verify(e, c, sources, &norm_refs) {
                     Ok(c) => cites.push(c),
-                    Err(x) => d.push(x),
+                    Err(x) => diags.push(x),
                 }
             }
-            Arc::new((items, cites, d, prose))
+            let (citations, cite_index) = number_citations(e, &items, cites);
+            let scan = Scanned {
+                headings: Arc::new(headings_of(&items)),
+                items,
+                citations: Arc::new(citations),
+                cite_index: Arc::new(cite_index),
+                diags,
+                prose,
+                alias_slugs: e.aliases.iter().map(|(a, _)| slugify(a)).collect(),
+            };
+            (key, Arc::new(scan))
         })
         .collect();
     cache.scans = entities
         .iter()
         .zip(&scanned)
-        .map(|(e, s)| {
-            (
-                e.file.path.clone(),
-                (hash_of(&(e.file.hash, sources_key)), s.clone()),
-            )
-        })
+        .map(|(e, (key, s))| (e.file.path.clone(), (*key, s.clone())))
         .collect();
+    scanned.into_iter().map(|(_, s)| s).collect()
+}
 
-    let mut resolved: Vec<ResolvedEntity> = Vec::with_capacity(entities.len());
-    let mut all_items = Vec::with_capacity(entities.len());
-    for (e, scan) in entities.into_iter().zip(scanned) {
-        let (items, cites) = (&scan.0, scan.1.clone());
-        diags.extend(scan.2.iter().cloned());
-        let headings = headings_of(items);
-        let path = format!("{}/{}/", folder(&e.kind), e.slug);
-        all_items.push(scan.clone());
-        let (citations, cite_index) = number_citations(&e, &scan.0, cites);
-        resolved.push(ResolvedEntity {
-            page: e,
-            path,
-            citations,
-            cite_index,
-            relations: Vec::new(),
-            backlinks: Vec::new(),
-            mentioned_in: Vec::new(),
-            mentioned_not_cited: Vec::new(),
-            links_to: BTreeSet::new(),
-            headings,
-        });
-    }
-
-    profile.lap("Body links and citation references.");
-    // Body links and citation references.
-    let mut used_keys: Vec<BTreeSet<String>> = vec![BTreeSet::new(); resolved.len()];
-    let links: Vec<BTreeSet<usize>> = all_items
-        .iter()
-        .enumerate()
-        .map(|(id, items)| {
-            body_links(
-                id,
-                &items.0,
-                &names,
-                &resolved,
-                &mut diags,
-                &mut used_keys[id],
-            )
-        })
-        .collect();
-    for (e, l) in resolved.iter_mut().zip(links) {
-        e.links_to = l;
-    }
-
-    profile.lap("The home page");
-    // The home page: its links must resolve too (it has no citations).
-    if let Some(h) = &home {
-        for it in markdown::scan(h.body()) {
-            let at = h.body_offset;
-            match it {
-                Item::WikiLink { target, start, .. } => match names.lookup(&target) {
-                    Lookup::Found(_) => {}
-                    Lookup::Ambiguous(_) => diags.push(
-                        h.file
-                            .error(
-                                "ambiguous-link",
-                                at + start,
-                                format!("`{target}` names more than one entity"),
-                            )
-                            .hint("link by slug instead"),
-                    ),
-                    Lookup::Missing(_) => diags.push(
-                        h.file
-                            .error(
-                                "broken-link",
-                                at + start,
-                                format!("`{target}` resolves to no entity"),
-                            )
-                            .hint("link to an existing title, alias or slug"),
-                    ),
-                },
-                Item::MdLink { stem, start, .. }
-                    if !names.by_slug.contains_key(&slugify(&stem)) =>
-                {
-                    diags.push(h.file.error(
-                        "broken-link",
-                        at + start,
-                        format!("link to `{stem}.md`, but no page has that file name"),
-                    ))
-                }
-                Item::RawHtml { start } => diags.push(
+/// The home page's links must resolve too (it has no citations).
+fn home_links(h: &HomePage, names: &NameIndex, diags: &mut Vec<Diagnostic>) {
+    for it in markdown::scan(h.body()) {
+        let at = h.body_offset;
+        match it {
+            Item::WikiLink { target, start, .. } => match names.lookup(&target) {
+                Lookup::Found(_) => {}
+                Lookup::Ambiguous(_) => diags.push(
                     h.file
-                        .error("raw-html", at + start, "raw HTML is not allowed in pages")
-                        .hint("use Markdown; raw HTML is published as plain text"),
+                        .error(
+                            "ambiguous-link",
+                            at + start,
+                            format!("`{target}` names more than one entity"),
+                        )
+                        .hint("link by slug instead"),
                 ),
-                Item::UnsafeUrl { url, start } => diags.push(h.file.error(
-                    "unsafe-url",
+                Lookup::Missing(_) => diags.push(
+                    h.file
+                        .error(
+                            "broken-link",
+                            at + start,
+                            format!("`{target}` resolves to no entity"),
+                        )
+                        .hint("link to an existing title, alias or slug"),
+                ),
+            },
+            Item::MdLink { stem, start, .. } if !names.by_slug.contains_key(&slugify(&stem)) => {
+                diags.push(h.file.error(
+                    "broken-link",
                     at + start,
-                    format!("link URL `{url}` uses a scheme that is not allowed"),
-                )),
-                Item::Cite { key, start } => diags.push(h.file.error(
-                    "dangling-citation",
-                    at + start,
-                    format!("`[^{key}]`: the home page has no citations"),
-                )),
-                _ => {}
+                    format!("link to `{stem}.md`, but no page has that file name"),
+                ))
             }
+            Item::RawHtml { start } => diags.push(
+                h.file
+                    .error("raw-html", at + start, "raw HTML is not allowed in pages")
+                    .hint("use Markdown; raw HTML is published as plain text"),
+            ),
+            Item::UnsafeUrl { url, start } => diags.push(h.file.error(
+                "unsafe-url",
+                at + start,
+                format!("link URL `{url}` uses a scheme that is not allowed"),
+            )),
+            Item::Cite { key, start } => diags.push(h.file.error(
+                "dangling-citation",
+                at + start,
+                format!("`[^{key}]`: the home page has no citations"),
+            )),
+            _ => {}
         }
     }
+}
 
-    profile.lap("Facts' and relations' citation keys.");
-    // Facts' and relations' citation keys.
-    for (id, e) in resolved.iter().enumerate() {
-        let declared: BTreeSet<&str> = e.page.cites.iter().map(|c| c.key.as_str()).collect();
-        let keys = e
-            .page
-            .facts
-            .iter()
-            .filter_map(|f| f.cite.as_ref().map(|c| (c, f.offset)))
-            .chain(
+/// The citation keys entity `e`'s facts and relations use that its front matter declares; a
+/// diagnostic for each one it does not.
+fn fact_and_relation_keys(e: &ResolvedEntity, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    let declared: BTreeSet<&str> = e.page.cites.iter().map(|c| c.key.as_str()).collect();
+    let keys = e
+        .page
+        .facts
+        .iter()
+        .filter_map(|f| f.cite.as_ref().map(|c| (c, f.offset)))
+        .chain(
+            e.page
+                .relations
+                .iter()
+                .filter_map(|r| r.cite.as_ref().map(|c| (c, r.offset))),
+        );
+    let mut used = Vec::new();
+    for (key, off) in keys {
+        if declared.contains(key.as_str()) {
+            used.push(key.clone());
+        } else {
+            let hint = crate::text::did_you_mean(key, declared.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("add `[cites.{key}]` to the front matter"));
+            diags.push(
                 e.page
-                    .relations
-                    .iter()
-                    .filter_map(|r| r.cite.as_ref().map(|c| (c, r.offset))),
+                    .file
+                    .error(
+                        "dangling-citation",
+                        off,
+                        format!("`cite = \"{key}\"` refers to no citation in the front matter"),
+                    )
+                    .hint(hint),
             );
-        for (key, off) in keys {
-            if declared.contains(key.as_str()) {
-                used_keys[id].insert(key.clone());
-            } else {
-                let hint = crate::text::did_you_mean(key, declared.iter().copied())
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| format!("add `[cites.{key}]` to the front matter"));
-                diags.push(
-                    e.page
-                        .file
-                        .error(
-                            "dangling-citation",
-                            off,
-                            format!("`cite = \"{key}\"` refers to no citation in the front matter"),
-                        )
-                        .hint(hint),
-                );
-            }
         }
     }
+    used
+}
 
-    profile.lap("Relations and their inverses.");
-    // Relations and their inverses.
-    let mut rels: Vec<Vec<Relation>> = vec![Vec::new(); resolved.len()];
-    for (id, e) in resolved.iter().enumerate() {
-        for r in &e.page.relations {
-            let Some(rt) = config.relations.get(&r.rtype) else {
-                continue;
-            };
-            let other = match names.lookup(&r.to) {
-                Lookup::Found(t) => t,
-                Lookup::Ambiguous(c) => {
-                    diags.push(ambiguous(e, r.offset, &r.to, &c, &resolved));
+/// Every entity's relations: the ones it declares and the inverses of the ones declared about
+/// it, one per (type, other entity), declared before generated, sorted by label and title.
+/// Targets are looked up in parallel.
+fn relate(
+    resolved: &[ResolvedEntity],
+    names: &NameIndex,
+    config: &Config,
+    titles: &[String],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Vec<Relation>> {
+    let declared: Vec<(Vec<Relation>, Vec<Diagnostic>)> = resolved
+        .par_iter()
+        .enumerate()
+        .map(|(id, e)| {
+            let (mut out, mut d) = (Vec::new(), Vec::new());
+            for r in &e.page.relations {
+                if !config.relations.contains_key(&r.rtype) {
                     continue;
                 }
-                Lookup::Missing(near) => {
-                    let mut d = broken(e, r.offset, &r.to, near, &names, &resolved);
-                    d.code = "broken-relation";
-                    diags.push(d);
+                let other = match names.lookup(&r.to) {
+                    Lookup::Found(t) => t,
+                    Lookup::Ambiguous(c) => {
+                        d.push(ambiguous(e, r.offset, &r.to, &c, resolved));
+                        continue;
+                    }
+                    Lookup::Missing(near) => {
+                        let mut x = broken(e, r.offset, &r.to, near, names, resolved);
+                        x.code = "broken-relation";
+                        d.push(x);
+                        continue;
+                    }
+                };
+                if other == id {
+                    d.push(
+                        e.page
+                            .file
+                            .error(
+                                "self-relation",
+                                r.offset,
+                                format!("`{}` relates the page to itself", r.rtype),
+                            )
+                            .hint("a relation needs another entity"),
+                    );
                     continue;
                 }
-            };
-            if other == id {
-                diags.push(
-                    e.page
-                        .file
-                        .error(
-                            "self-relation",
-                            r.offset,
-                            format!("`{}` relates the page to itself", r.rtype),
-                        )
-                        .hint("a relation needs another entity"),
-                );
-                continue;
+                let cite = r
+                    .cite
+                    .as_ref()
+                    .and_then(|k| e.cite_index.get(k))
+                    .map(|&i| (id, i));
+                out.push(Relation {
+                    rtype: r.rtype.clone(),
+                    other,
+                    since: r.since,
+                    until: r.until,
+                    role: r.role.clone(),
+                    cite,
+                    declared: true,
+                });
             }
-            let cite = r
-                .cite
-                .as_ref()
-                .and_then(|k| e.cite_index.get(k))
-                .map(|&i| (id, i));
-            let rel = Relation {
-                rtype: r.rtype.clone(),
-                other,
-                since: r.since,
-                until: r.until,
-                role: r.role.clone(),
-                cite,
-                declared: true,
-            };
+            (out, d)
+        })
+        .collect();
+    let mut rels: Vec<Vec<Relation>> = vec![Vec::new(); resolved.len()];
+    for (id, (list, d)) in declared.into_iter().enumerate() {
+        diags.extend(d);
+        for rel in list {
             let inv = Relation {
-                rtype: rt.inverse.clone(),
+                rtype: config.relations[&rel.rtype].inverse.clone(),
                 other: id,
                 declared: false,
                 ..rel.clone()
             };
+            let other = rel.other;
             rels[id].push(rel);
             rels[other].push(inv);
         }
     }
-    for (id, mut list) in rels.into_iter().enumerate() {
+    fn label<'a>(config: &'a Config, r: &'a Relation) -> &'a str {
+        config
+            .relations
+            .get(&r.rtype)
+            .map_or(r.rtype.as_str(), |t| t.label.as_str())
+    }
+    rels.par_iter_mut().for_each(|list| {
         // Declared before generated, so a relation written on both pages keeps the declared
         // side's details; then one entry per (type, other).
         list.sort_by(|a, b| (b.declared, &a.rtype, a.other).cmp(&(a.declared, &b.rtype, b.other)));
-        let mut seen = BTreeSet::new();
-        list.retain(|r| seen.insert((r.rtype.clone(), r.other)));
-        let labels = |r: &Relation| {
-            config
-                .relations
-                .get(&r.rtype)
-                .map_or(r.rtype.clone(), |t| t.label.clone())
-        };
-        list.sort_by_cached_key(|r| (labels(r), crate::text::fold(&resolved[r.other].page.title)));
-        resolved[id].relations = list;
-    }
+        let mut seen = std::collections::HashSet::new();
+        let keep: Vec<bool> = list
+            .iter()
+            .map(|r| seen.insert((r.rtype.as_str(), r.other)))
+            .collect();
+        let mut keep = keep.into_iter();
+        list.retain(|_| keep.next().unwrap_or(false));
+        list.sort_by(|a, b| {
+            (label(config, a), &titles[a.other]).cmp(&(label(config, b), &titles[b.other]))
+        });
+    });
+    rels
+}
 
-    profile.lap("Backlinks.");
-    // Backlinks.
-    let mut back: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); resolved.len()];
-    for (id, e) in resolved.iter().enumerate() {
-        for &t in &e.links_to {
-            back[t].insert(id);
-        }
-    }
-
-    profile.lap("Mentions");
-    // Mentions, one automaton, passages in parallel.
+/// The mentions in every source's passages, in parallel; a source whose text did not change
+/// keeps its mentions while the names it can contain did not change either.
+fn source_mentions(
+    sources: &[Arc<Source>],
+    matcher: &mentions::Matcher,
+    name_change: &NameChange,
+    names_key: u64,
+    cache: &mut ResolveCache,
+) -> Vec<Arc<SourceMentions>> {
     let keep_folded = cache.keep_folded;
-    let mention_results: Vec<NameDependent<Arc<SourceMentions>>> = sources
+    let previous = &cache.mentions;
+    let results: Vec<NameDependent<Arc<SourceMentions>>> = sources
         .par_iter()
         .map(|s| {
-            if let Some(r) = cache.mentions.get(&s.id) {
+            if let Some(r) = previous.get(&s.id) {
                 if r.key == s.file.hash && name_change.keeps(r, names_key) {
                     return NameDependent {
                         key: r.key,
                         names_key,
                         value: r.value.clone(),
+                        folded: r.folded.clone(),
+                    };
+                }
+                // Only some passages contain a changed name: match those again.
+                if let Some(parts) = (r.key == s.file.hash)
+                    .then(|| name_change.touched_parts(r, s.passages.len()))
+                    .flatten()
+                {
+                    let mut value = (*r.value).clone();
+                    for i in parts {
+                        if let (Some(v), Some(p)) = (value.get_mut(i), s.passages.get(i)) {
+                            *v = matcher.find_in(&p.text);
+                        }
+                    }
+                    return NameDependent {
+                        key: r.key,
+                        names_key,
+                        value: Arc::new(value),
                         folded: r.folded.clone(),
                     };
                 }
@@ -602,23 +963,30 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             }
         })
         .collect();
-    let mentions: Vec<Arc<SourceMentions>> =
-        mention_results.iter().map(|r| r.value.clone()).collect();
-    cache.mentions = sources
-        .iter()
-        .map(|s| s.id.clone())
-        .zip(mention_results)
-        .collect();
+    let mentions = results.iter().map(|r| r.value.clone()).collect();
+    cache.mentions = sources.iter().map(|s| s.id.clone()).zip(results).collect();
+    mentions
+}
 
-    profile.lap("Entity bodies that name another entity w");
-    // Entity bodies that name another entity without linking it: a warning with the link to add.
+/// Entity bodies that name another entity without linking it: a warning with the link to
+/// add, per entity, in parallel, reusing what the cache holds as [`source_mentions`] does.
+fn unlinked_mentions(
+    resolved: &[ResolvedEntity],
+    scanned: &[Arc<Scanned>],
+    matcher: &mentions::Matcher,
+    name_change: &NameChange,
+    names_key: u64,
+    cache: &mut ResolveCache,
+) -> Vec<Arc<Vec<Diagnostic>>> {
+    let keep_folded = cache.keep_folded;
+    let previous = &cache.unlinked;
     let unlinked_key = |e: &ResolvedEntity| hash_of(&(e.page.file.hash, &e.links_to));
-    let unlinked_results: Vec<NameDependent<Arc<Vec<Diagnostic>>>> = resolved
+    let results: Vec<NameDependent<Arc<Vec<Diagnostic>>>> = resolved
         .par_iter()
         .enumerate()
         .map(|(id, e)| {
             let key = unlinked_key(e);
-            if let Some(r) = cache.unlinked.get(&e.page.file.path) {
+            if let Some(r) = previous.get(&e.page.file.path) {
                 if r.key == key && name_change.keeps(r, names_key) {
                     return NameDependent {
                         key,
@@ -634,7 +1002,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             // One pass of the automaton over the whole body, keeping the mentions that lie
             // within one prose range; decoded runs (rare) are matched on their own.
             let body = e.page.body();
-            let prose = &all_items[id].3;
+            let prose = &scanned[id].prose;
             let mut found: Vec<(usize, usize, &str)> = matcher
                 .find_in_recording(body, folded.as_mut())
                 .into_iter()
@@ -683,74 +1051,26 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             }
         })
         .collect();
-    let unlinked: Vec<Arc<Vec<Diagnostic>>> =
-        unlinked_results.iter().map(|r| r.value.clone()).collect();
+    let unlinked = results.iter().map(|r| r.value.clone()).collect();
     cache.unlinked = resolved
         .iter()
         .map(|e| e.page.file.path.clone())
-        .zip(unlinked_results)
+        .zip(results)
         .collect();
-    diags.extend(unlinked.iter().flat_map(|d| d.iter().cloned()));
+    unlinked
+}
 
-    let mut rsources: Vec<ResolvedSource> = sources
-        .into_iter()
-        .zip(mentions)
-        .map(|(s, m)| {
-            let n = s.passages.len();
-            ResolvedSource {
-                source: s,
-                cited_by: vec![Vec::new(); n],
-                citations: vec![Vec::new(); n],
-                mentions: m,
-            }
-        })
-        .collect();
+/// Uncited entities, unused citations, orphans and uncited sources.
+fn warnings(
+    resolved: &[ResolvedEntity],
+    sources: &[ResolvedSource],
+    used_keys: &[BTreeSet<String>],
+    diags: &mut Vec<Diagnostic>,
+) {
     for (id, e) in resolved.iter().enumerate() {
-        for (ci, c) in e.citations.iter().enumerate() {
-            let p = c.passage as usize - 1;
-            rsources[c.source].citations[p].push((id, ci));
-            if !rsources[c.source].cited_by[p].contains(&id) {
-                rsources[c.source].cited_by[p].push(id);
-            }
-        }
-    }
-    let mut mentioned: Vec<BTreeSet<(usize, u32)>> = vec![BTreeSet::new(); resolved.len()];
-    for (si, s) in rsources.iter().enumerate() {
-        for (pi, ms) in s.mentions.iter().enumerate() {
-            for m in ms {
-                mentioned[m.entity].insert((si, pi as u32 + 1));
-            }
-        }
-    }
-    let titles: Vec<String> = resolved
-        .iter()
-        .map(|e| crate::text::fold(&e.page.title))
-        .collect();
-    for (id, e) in resolved.iter_mut().enumerate() {
-        let mut b: Vec<usize> = back[id].iter().copied().collect();
-        b.sort_by(|x, y| titles[*x].cmp(&titles[*y]).then(x.cmp(y)));
-        e.backlinks = b;
-        let cited: BTreeSet<(usize, u32)> =
-            e.citations.iter().map(|c| (c.source, c.passage)).collect();
-        e.mentioned_in = mentioned[id].iter().copied().collect();
-        e.mentioned_not_cited = mentioned[id]
-            .iter()
-            .filter(|p| !cited.contains(p))
-            .copied()
-            .collect();
-    }
-    for s in &mut rsources {
-        for v in &mut s.cited_by {
-            v.sort_by(|x, y| titles[*x].cmp(&titles[*y]).then(x.cmp(y)));
-        }
-    }
-
-    profile.lap("Warnings.");
-    // Warnings.
-    for (id, e) in resolved.iter().enumerate() {
-        let title_at = e.page.locate(&["title"]);
+        let title_at = || e.page.locate(&["title"]);
         if e.page.cites.is_empty() {
-            diags.push(e.page.file.warning("no-citation", title_at, format!("`{}` cites no source", e.page.title)).hint("add a `[cites.<key>]` with a quote and cite it from the body with `[^key]`"));
+            diags.push(e.page.file.warning("no-citation", title_at(), format!("`{}` cites no source", e.page.title)).hint("add a `[cites.<key>]` with a quote and cite it from the body with `[^key]`"));
         }
         for c in &e.page.cites {
             if !used_keys[id].contains(&c.key) {
@@ -763,7 +1083,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
                     .file
                     .warning(
                         "orphan-entity",
-                        title_at,
+                        title_at(),
                         format!("nothing links to `{}`", e.page.title),
                     )
                     .hint(format!(
@@ -773,7 +1093,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             );
         }
     }
-    for s in &rsources {
+    for s in sources {
         if s.cited_by.iter().all(Vec::is_empty) {
             diags.push(
                 s.source
@@ -787,45 +1107,6 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             );
         }
     }
-
-    profile.lap("Alias redirects and tags.");
-    // Alias redirects and tags.
-    let mut taken: BTreeSet<(String, String)> = resolved
-        .iter()
-        .map(|e| (folder(&e.page.kind), e.page.slug.clone()))
-        .collect();
-    let mut redirects = Vec::new();
-    for (id, e) in resolved.iter().enumerate() {
-        for (a, _) in &e.page.aliases {
-            let key = (folder(&e.page.kind), slugify(a));
-            if taken.insert(key.clone()) {
-                redirects.push((key.0, key.1, id));
-            }
-        }
-    }
-    redirects.sort();
-    let mut tags: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (id, e) in resolved.iter().enumerate() {
-        for t in &e.page.tags {
-            tags.entry(t.clone()).or_default().push(id);
-        }
-    }
-    for v in tags.values_mut() {
-        v.sort_by(|x, y| titles[*x].cmp(&titles[*y]).then(x.cmp(y)));
-        v.dedup();
-    }
-
-    profile.lap("redirects and tags");
-    let wiki = Wiki {
-        config,
-        home,
-        sources: rsources,
-        entities: resolved,
-        names,
-        redirects,
-        tags,
-    };
-    (wiki, diags)
 }
 
 fn section_hint(t: &ResolvedEntity) -> String {
@@ -1018,7 +1299,7 @@ fn number_citations(
 pub fn replace_body(wiki: &mut Wiki, id: usize, page: Arc<EntityPage>) -> Option<ResolvedEntity> {
     let items = markdown::scan(page.body());
     let prev = &wiki.entities[id];
-    let (citations, cite_index) = number_citations(&page, &items, prev.citations.clone());
+    let (citations, cite_index) = number_citations(&page, &items, prev.citations.to_vec());
     // Relations citing one of this entity's citations point at it by number: renumber.
     let relations = prev
         .relations
@@ -1038,14 +1319,14 @@ pub fn replace_body(wiki: &mut Wiki, id: usize, page: Arc<EntityPage>) -> Option
     let new = ResolvedEntity {
         page,
         path: prev.path.clone(),
-        citations,
-        cite_index,
+        citations: Arc::new(citations),
+        cite_index: Arc::new(cite_index),
         relations,
         backlinks: prev.backlinks.clone(),
         mentioned_in: prev.mentioned_in.clone(),
         mentioned_not_cited: prev.mentioned_not_cited.clone(),
         links_to: BTreeSet::new(),
-        headings: headings_of(&items),
+        headings: Arc::new(headings_of(&items)),
     };
     let old = std::mem::replace(&mut wiki.entities[id], new);
     let mut diags = Vec::new();
@@ -1072,59 +1353,87 @@ pub fn replace_body(wiki: &mut Wiki, id: usize, page: Arc<EntityPage>) -> Option
 /// the current one for the next.
 fn name_change(
     entities: &[Arc<EntityPage>],
-    matcher: &mentions::Matcher,
+    matcher: &Arc<mentions::Matcher>,
     names_key: u64,
     previous: &mut Option<PreviousNames>,
 ) -> NameChange {
-    let paths: Vec<PathBuf> = entities.iter().map(|e| e.file.path.clone()).collect();
-    let titles: Vec<String> = entities.iter().map(|e| e.title.clone()).collect();
-    let change = match previous.take() {
-        Some(p) if p.key == names_key => {
-            *previous = Some(p);
-            return NameChange::Unknown;
-        }
-        // Entity ids (positions in path order) are stable only while the same files exist.
-        Some(p) if p.paths == paths => {
-            let retitled: BTreeSet<usize> = (0..titles.len())
-                .filter(|&i| p.titles[i] != titles[i])
-                .collect();
-            let current: HashMap<&str, usize> = matcher.patterns().collect();
-            let mut delta: BTreeSet<&str> = BTreeSet::new();
-            for (pat, owner) in &p.patterns {
-                if current.get(pat.as_str()) != Some(owner) || retitled.contains(owner) {
-                    delta.insert(pat);
-                }
-            }
-            for (&pat, owner) in &current {
-                if p.patterns.get(pat) != Some(owner) || retitled.contains(owner) {
-                    delta.insert(pat);
-                }
-            }
-            if delta.is_empty() {
-                NameChange::Delta {
-                    previous_key: p.key,
-                    names: None,
-                }
-            } else {
-                match aho_corasick::AhoCorasick::new(delta) {
-                    Ok(ac) => NameChange::Delta {
-                        previous_key: p.key,
-                        names: Some(ac),
-                    },
-                    Err(_) => NameChange::Unknown,
-                }
-            }
-        }
-        _ => NameChange::Unknown,
-    };
-    *previous = Some(PreviousNames {
+    let current = PreviousNames {
         key: names_key,
-        paths,
-        titles,
-        patterns: matcher
-            .patterns()
-            .map(|(p, o)| (p.to_string(), o))
-            .collect(),
-    });
+        pages: entities.to_vec(),
+        matcher: matcher.clone(),
+    };
+    let Some(p) = previous.replace(current) else {
+        return NameChange::Unknown;
+    };
+    if p.key == names_key {
+        return NameChange::Unknown;
+    }
+    let change = name_delta(&p, entities, matcher);
+    // The previous pages and automaton are freed off the critical path.
+    crate::drop_in_background(p);
     change
+}
+
+/// The folded names that came, went, changed owner or belong to a retitled entity between
+/// `p` and the current name set.
+fn name_delta(
+    p: &PreviousNames,
+    entities: &[Arc<EntityPage>],
+    matcher: &mentions::Matcher,
+) -> NameChange {
+    // Entity ids (positions in path order) are stable only while the same files exist.
+    let same_files = p.pages.len() == entities.len()
+        && p.pages
+            .iter()
+            .zip(entities)
+            .all(|(a, b)| Arc::ptr_eq(a, b) || a.file.path == b.file.path);
+    if !same_files {
+        return NameChange::Unknown;
+    }
+    let retitled = |id: usize| {
+        !Arc::ptr_eq(&p.pages[id], &entities[id]) && p.pages[id].title != entities[id].title
+    };
+    // Both pattern lists are sorted: walk them side by side.
+    let (mut old, mut new) = (
+        p.matcher.patterns().peekable(),
+        matcher.patterns().peekable(),
+    );
+    let mut delta: Vec<&str> = Vec::new();
+    loop {
+        match (old.peek().copied(), new.peek().copied()) {
+            (None, None) => break,
+            (Some((a, ao)), Some((b, bo))) if a == b => {
+                if ao != bo || retitled(ao) || retitled(bo) {
+                    delta.push(a);
+                }
+                old.next();
+                new.next();
+            }
+            (Some((a, _)), Some((b, _))) if a < b => {
+                delta.push(a);
+                old.next();
+            }
+            (Some((a, _)), None) => {
+                delta.push(a);
+                old.next();
+            }
+            (_, Some((b, _))) => {
+                delta.push(b);
+                new.next();
+            }
+        }
+    }
+    if delta.is_empty() {
+        return NameChange::Delta {
+            previous_key: p.key,
+            names: None,
+        };
+    }
+    match aho_corasick::AhoCorasick::new(delta) {
+        Ok(ac) => NameChange::Delta {
+            previous_key: p.key,
+            names: Some(ac),
+        },
+        Err(_) => NameChange::Unknown,
+    }
 }

@@ -8,6 +8,7 @@ mod build;
 mod diagnostics;
 mod hardening;
 mod harness;
+mod incremental;
 mod preview;
 mod properties;
 mod publish;
