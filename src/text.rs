@@ -222,6 +222,15 @@ pub fn slugify(s: &str) -> String {
     out
 }
 
+/// The length of `s` in UTF-16 code units (what JavaScript's string offsets count), from its
+/// bytes: one unit per character (every byte but continuation bytes) and one more per
+/// four-byte character.
+pub fn utf16_len(s: &str) -> usize {
+    s.bytes()
+        .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+        .sum()
+}
+
 /// Maps byte offsets of one file to 1-based line and column (columns count characters).
 #[derive(Debug, Clone)]
 pub struct LineIndex {
@@ -313,6 +322,20 @@ pub fn escape_html_into(out: &mut String, s: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn utf16_length_counts_like_encode_utf16() {
+        for s in [
+            "",
+            "abc",
+            "Goïta",
+            "Jama’at",
+            "𝕁NIM 😀 x",
+            "\u{7ff}\u{800}\u{ffff}\u{10000}",
+        ] {
+            assert_eq!(utf16_len(s), s.encode_utf16().count(), "{s}");
+        }
+    }
+
     use super::*;
 
     /// The character-by-character definition the byte fast path of `fold_keep_case_mapped`

@@ -33,8 +33,9 @@ pub struct TextFile {
     pub path: PathBuf,
     /// Normalised text.
     pub text: Arc<str>,
-    /// Line starts of `text`.
-    pub lines: Arc<LineIndex>,
+    /// Line starts of `text`, computed the first time a diagnostic needs them (most files
+    /// never do); shared by clones.
+    lines: Arc<std::sync::OnceLock<LineIndex>>,
     /// Hash of `text`, computed once at load: incremental rebuilds compare files by it.
     pub hash: u64,
 }
@@ -42,7 +43,7 @@ pub struct TextFile {
 impl TextFile {
     /// Wraps already-normalised text.
     pub fn new(path: PathBuf, text: String) -> TextFile {
-        let lines = Arc::new(LineIndex::new(&text));
+        let lines = Arc::default();
         let hash = crate::hash::hash_of(text.as_str());
         TextFile {
             path,
@@ -60,13 +61,14 @@ impl TextFile {
         offset: usize,
         message: impl Into<String>,
     ) -> Diagnostic {
-        let (line, col) = self.lines.pos(&self.text, offset);
+        let lines = self.lines.get_or_init(|| LineIndex::new(&self.text));
+        let (line, col) = lines.pos(&self.text, offset);
         let d = if error {
             Diagnostic::error(code, self.path.clone(), line, col, message)
         } else {
             Diagnostic::warning(code, self.path.clone(), line, col, message)
         };
-        d.with_line_text(self.lines.line_text(&self.text, line))
+        d.with_line_text(lines.line_text(&self.text, line))
     }
 
     /// An error at byte `offset`.

@@ -502,8 +502,8 @@ impl Renderer<'_> {
     fn citation_url(&self, c: &crate::resolve::Citation) -> String {
         let s = &self.wiki.sources[c.source].source;
         let text = &s.passages[c.passage as usize - 1].text;
-        let start = text[..c.range.0].encode_utf16().count();
-        let end = start + text[c.range.0..c.range.1].encode_utf16().count();
+        let start = crate::text::utf16_len(&text[..c.range.0]);
+        let end = start + crate::text::utf16_len(&text[c.range.0..c.range.1]);
         self.url(&format!(
             "sources/{}/?hl={start}-{end}#p{}",
             s.id, c.passage
