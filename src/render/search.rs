@@ -88,7 +88,7 @@ pub fn files_each(
             u: format!("{base}{}", e.path),
             t: Cow::Borrowed(&e.page.title),
             k: "page",
-            b: Cow::Owned(crate::markdown::plain_text(e.page.body())),
+            b: Cow::Borrowed(e.plain_text()),
         })
         .collect();
     for s in &w.sources {

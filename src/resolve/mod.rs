@@ -88,6 +88,17 @@ pub struct ResolvedEntity {
     pub links_to: BTreeSet<usize>,
     /// Heading ids of the body.
     pub headings: Arc<BTreeSet<String>>,
+    /// The body as plain text (for the search index), made the first time it is asked for and
+    /// kept with the body's scan, so `serve` makes it once per version of the file.
+    pub plain: Arc<std::sync::OnceLock<String>>,
+}
+
+impl ResolvedEntity {
+    /// The body as plain text (see [`markdown::plain_text`]).
+    pub fn plain_text(&self) -> &str {
+        self.plain
+            .get_or_init(|| markdown::plain_text(self.page.body()))
+    }
 }
 
 /// One relation as seen from one entity.
@@ -292,6 +303,8 @@ struct Scanned {
     prose: markdown::Prose,
     /// The slug of each alias, for alias redirects.
     alias_slugs: Vec<String>,
+    /// The body as plain text, once asked for.
+    plain: Arc<std::sync::OnceLock<String>>,
 }
 
 /// Resolves a corpus.
@@ -557,6 +570,7 @@ fn link(
                 mentioned_not_cited: Vec::new(),
                 links_to: BTreeSet::new(),
                 headings: scan.headings.clone(),
+                plain: scan.plain.clone(),
             }
         })
         .collect();
@@ -702,6 +716,7 @@ fn scan_entities(
                 diags,
                 prose,
                 alias_slugs: e.aliases.iter().map(|(a, _)| slugify(a)).collect(),
+                plain: Arc::default(),
             };
             (key, Arc::new(scan))
         })
@@ -1327,6 +1342,7 @@ pub fn replace_body(wiki: &mut Wiki, id: usize, page: Arc<EntityPage>) -> Option
         mentioned_not_cited: prev.mentioned_not_cited.clone(),
         links_to: BTreeSet::new(),
         headings: Arc::new(headings_of(&items)),
+        plain: Arc::default(),
     };
     let old = std::mem::replace(&mut wiki.entities[id], new);
     let mut diags = Vec::new();
