@@ -2,11 +2,12 @@
 //! IO; every content problem becomes a [`Diagnostic`] and resolution goes on, so one run
 //! reports everything.
 //!
-//! Order of passes: drop duplicate slugs → name index → scan bodies (in parallel) → citations
-//! (in parallel) → wikilinks and `.md` links → relations and their inverses → backlinks →
-//! mentions (in parallel, one automaton) → warnings (uncited entities, unused citations,
-//! orphans, uncited sources). Each pass reads what earlier passes built; none mutates an
-//! earlier pass's output.
+//! Order of passes: drop duplicate slugs → [name index → scan bodies and verify citations
+//! (in parallel) → wikilinks and `.md` links (in parallel) → relations and their inverses →
+//! backlinks], all of it beside the building of the mention automaton → mentions in passages
+//! and bodies (in parallel, one automaton) → cited-by and mention lists → warnings (uncited
+//! entities, unused citations, orphans, uncited sources) → alias redirects and tags. Each pass
+//! reads what earlier passes built; none mutates an earlier pass's output.
 
 pub mod citations;
 pub mod index;
