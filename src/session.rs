@@ -225,15 +225,20 @@ impl Session {
         if !saves_only {
             self.walk = Some(load::content_files(&self.root)?);
         }
-        let (paths, walk_diags) = self.walk.clone().expect("walked above");
-        let present: BTreeSet<&PathBuf> = paths.iter().collect();
-        self.files.retain(|p, _| present.contains(p));
-        let stale: Vec<&PathBuf> = paths
-            .iter()
-            .filter(|p| {
-                changes.rescan || changes.content.contains(*p) || !self.files.contains_key(*p)
-            })
-            .collect();
+        let (paths, walk_diags) = self.walk.as_ref().expect("walked above");
+        let stale: Vec<&PathBuf> = if saves_only {
+            // Every changed path is a file the walk found: nothing to forget, nothing new.
+            changes.content.iter().collect()
+        } else {
+            let present: BTreeSet<&PathBuf> = paths.iter().collect();
+            self.files.retain(|p, _| present.contains(p));
+            paths
+                .iter()
+                .filter(|p| {
+                    changes.rescan || changes.content.contains(*p) || !self.files.contains_key(*p)
+                })
+                .collect()
+        };
         use rayon::prelude::*;
         let mut preloaded = self.preloaded.take();
         let reloaded: Vec<(PathBuf, (Loaded, Vec<Diagnostic>))> = stale
@@ -253,7 +258,7 @@ impl Session {
 
         lap("load");
         let mut diags = config_diags;
-        diags.extend(walk_diags);
+        diags.extend(walk_diags.iter().cloned());
         for (_, d) in self.files.values() {
             diags.extend(d.iter().cloned());
         }
