@@ -440,6 +440,14 @@ impl Session {
             .map(String::as_str)
             .filter(|p| !is_data(p))
             .collect();
+        // Plain texts are kept with each file's scan, so the next rebuild makes only the
+        // edited ones again.
+        {
+            use rayon::prelude::*;
+            wiki.entities.par_iter().for_each(|e| {
+                e.plain_text();
+            });
+        }
         let files = render::data_files(wiki, pages.into_iter());
         let mut site: SiteFiles = self
             .site

@@ -88,7 +88,11 @@ pub fn files_each(
             u: format!("{base}{}", e.path),
             t: Cow::Borrowed(&e.page.title),
             k: "page",
-            b: Cow::Borrowed(e.plain_text()),
+            // Made here and dropped with the chunk, unless a session keeps it (`serve`).
+            b: match e.plain.get() {
+                Some(p) => Cow::Borrowed(p.as_str()),
+                None => Cow::Owned(crate::markdown::plain_text(e.page.body())),
+            },
         })
         .collect();
     for s in &w.sources {

@@ -89,8 +89,9 @@ pub struct ResolvedEntity {
     pub links_to: BTreeSet<usize>,
     /// Heading ids of the body.
     pub headings: Arc<BTreeSet<String>>,
-    /// The body as plain text (for the search index), made the first time it is asked for and
-    /// kept with the body's scan, so `serve` makes it once per version of the file.
+    /// The body as plain text (for the search index), once [`ResolvedEntity::plain_text`]
+    /// made it; kept with the body's scan, so `serve` makes it once per version of the file
+    /// (`build` does not ask, and the search index makes and drops it).
     pub plain: Arc<std::sync::OnceLock<String>>,
 }
 
