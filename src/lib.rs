@@ -144,16 +144,11 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     Ok(report)
 }
 
-/// Drops `value` on a thread of its own (the process does not wait for it when it exits), or
-/// here when no thread can be started: for large structures whose freeing would otherwise
-/// sit on the critical path.
+/// Drops `value` on a thread of its own (the process does not wait for it when it exits): for
+/// large structures whose freeing would otherwise sit on the critical path. When no thread can
+/// be started, the refused closure, and `value` with it, is dropped here.
 pub fn drop_in_background<T: Send + 'static>(value: T) {
-    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(value)));
-    let theirs = slot.clone();
-    let spawned = std::thread::Builder::new()
+    let _ = std::thread::Builder::new()
         .name("refwiki-free".into())
-        .spawn(move || drop(theirs.lock().map(|mut v| v.take())));
-    if spawned.is_err() {
-        drop(slot.lock().map(|mut v| v.take()));
-    }
+        .spawn(move || drop(value));
 }

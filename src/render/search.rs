@@ -89,10 +89,7 @@ pub fn files_each(
             t: Cow::Borrowed(&e.page.title),
             k: "page",
             // Made here and dropped with the chunk, unless a session keeps it (`serve`).
-            b: match e.plain.get() {
-                Some(p) => Cow::Borrowed(p.as_str()),
-                None => Cow::Owned(crate::markdown::plain_text(e.page.body())),
-            },
+            b: e.plain_text_unkept(),
         })
         .collect();
     for s in &w.sources {

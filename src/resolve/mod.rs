@@ -96,10 +96,21 @@ pub struct ResolvedEntity {
 }
 
 impl ResolvedEntity {
-    /// The body as plain text (see [`markdown::plain_text`]).
+    /// The body as plain text (see [`markdown::plain_text`]), made now if need be and kept.
     pub fn plain_text(&self) -> &str {
-        self.plain
-            .get_or_init(|| markdown::plain_text(self.page.body()))
+        self.plain.get_or_init(|| self.make_plain_text())
+    }
+
+    /// The body as plain text: the kept one if there is one, else made for this use only.
+    pub fn plain_text_unkept(&self) -> std::borrow::Cow<'_, str> {
+        match self.plain.get() {
+            Some(p) => p.as_str().into(),
+            None => self.make_plain_text().into(),
+        }
+    }
+
+    fn make_plain_text(&self) -> String {
+        markdown::plain_text(self.page.body())
     }
 }
 
@@ -153,11 +164,12 @@ struct Profile {
 }
 
 impl Profile {
-    fn new() -> Profile {
+    /// Starts timing the pass `first`.
+    fn new(first: &'static str) -> Profile {
         Profile {
             on: std::env::var_os("REFWIKI_PROFILE").is_some(),
             t: std::time::Instant::now(),
-            last: "index",
+            last: first,
         }
     }
 
@@ -316,7 +328,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
 
 /// Resolves a corpus, reusing what `cache` holds for unchanged files and updating it.
 pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diagnostic>) {
-    let mut profile = Profile::new();
+    let mut profile = Profile::new("duplicate slugs");
     let mut diags = Vec::new();
     let Corpus {
         config,
@@ -547,7 +559,7 @@ fn link(
     home: Option<&HomePage>,
     cache: &mut ResolveCache,
 ) -> Linked {
-    let mut profile = Profile::new();
+    let mut profile = Profile::new("folded titles");
     let mut diags = Vec::new();
     let titles: Vec<String> = entities
         .par_iter()
