@@ -50,7 +50,12 @@ fn inverse_relations_appear_on_both_pages() {
     let site = Site::fixture("fixtures/basic");
     assert_eq!(site.run(&["build"]).code, 0);
     let jane = site.read("public/people/jane-roe/index.html");
-    assert!(jane.contains("participant in</dt><dd><a href=\"&#x2F;events&#x2F;beta-meeting&#x2F;\">Beta Meeting</a> (chair)"), "{jane}");
+    assert!(
+        jane.contains(
+            "participant in</dt><dd><a href=\"/events/beta-meeting/\">Beta Meeting</a> (chair)"
+        ),
+        "{jane}"
+    );
     let alpha = site.read("public/groups/alpha-group/index.html");
     assert!(alpha.contains("led by</dt>"), "{alpha}");
 }
@@ -175,5 +180,10 @@ fn base_url_sub_path_prefixes_every_link() {
         Vec::<String>::new()
     );
     let page = site.read("public/people/jane-roe/index.html");
-    assert!(page.contains("<link rel=\"canonical\" href=\"https:&#x2F;&#x2F;example.org&#x2F;wiki&#x2F;people&#x2F;jane-roe&#x2F;\">"), "{page}");
+    assert!(
+        page.contains(
+            "<link rel=\"canonical\" href=\"https://example.org/wiki/people/jane-roe/\">"
+        ),
+        "{page}"
+    );
 }

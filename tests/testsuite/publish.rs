@@ -87,7 +87,7 @@ fn sitemap_robots_feed_and_json_ld_under_a_sub_path() {
     assert!(
         group.contains("\"@type\":\"Organization\"") && group.contains("\"foundingDate\":\"2001\"")
     );
-    assert!(page.contains("<link rel=\"canonical\" href=\"https:&#x2F;&#x2F;example.org&#x2F;wiki&#x2F;people&#x2F;zed&#x2F;\">"));
+    assert!(page.contains("<link rel=\"canonical\" href=\"https://example.org/wiki/people/zed/\">"));
     assert!(page.contains("<meta property=\"og:description\" content=\"s\">"));
 }
 
