@@ -47,9 +47,10 @@ pub fn prepare(body: &str) -> (String, usize) {
 /// Every `[^key]` key in `text`, sorted and unique.
 fn footnote_keys(text: &str) -> BTreeSet<&str> {
     let mut keys = BTreeSet::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("[^") {
-        rest = &rest[i + 2..];
+    // A SIMD substring search (memchr's memmem): std's `find("[^")` set up a two-way searcher
+    // and was 3% of a build's instructions (every body is prepared three times).
+    for i in memchr::memmem::find_iter(text.as_bytes(), b"[^") {
+        let rest = &text[i + 2..];
         if let Some(end) = rest.find(']') {
             let key = &rest[..end];
             if !key.is_empty()
@@ -509,6 +510,12 @@ mod tests {
         fn cite(&self, key: &str) -> String {
             format!("<sup>{key}</sup>")
         }
+    }
+
+    #[test]
+    fn footnote_keys_are_found_past_other_brackets() {
+        let keys = footnote_keys("a [[B]] [x] [^k1] [^ bad] [^] [^k2][^k1] [^[x]] [^k3");
+        assert_eq!(keys.into_iter().collect::<Vec<_>>(), ["k1", "k2"]);
     }
 
     #[test]

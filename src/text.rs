@@ -88,7 +88,36 @@ pub fn fold_keep_case_mapped(s: &str) -> (String, Vec<usize>) {
 /// An ASCII byte that folding keeps as it is (not whitespace, a dash, an underscore or an
 /// apostrophe).
 fn is_plain_ascii(b: u8) -> bool {
-    b.is_ascii() && !matches!(b, b'\'' | b'`' | b'\t'..=b'\r' | b' ' | b'-' | b'_')
+    PLAIN_ASCII[usize::from(b)]
+}
+
+/// [`is_plain_ascii`] as a table: the run scan of folding looks at every byte of every passage
+/// and body.
+static PLAIN_ASCII: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = !matches!(b as u8, b'\'' | b'`' | b'\t'..=b'\r' | b' ' | b'-' | b'_');
+        b += 1;
+    }
+    t
+};
+
+/// Where the run of bytes that folding copies unchanged, starting at plain byte `i`, ends:
+/// plain bytes, and single spaces between two of them (a lone space folds to itself). Words
+/// are short, so copying word by word spent more on the calls than on the bytes.
+fn copied_run_end(bytes: &[u8], i: usize) -> usize {
+    let mut j = i;
+    while j < bytes.len() {
+        if is_plain_ascii(bytes[j]) {
+            j += 1;
+        } else if bytes[j] == b' ' && bytes.get(j + 1).is_some_and(|&c| is_plain_ascii(c)) {
+            j += 2;
+        } else {
+            break;
+        }
+    }
+    j
 }
 
 /// [`fold_keep_case_mapped`] into reusable buffers (cleared first), with a `u32` map: mention
@@ -141,10 +170,7 @@ pub fn fold_keep_case_mapped_into(s: &str, out: &mut String, map: &mut Vec<u32>)
                         map.push(at as u32);
                     }
                     // Copy the whole run of such bytes at once.
-                    let run = bytes[i..]
-                        .iter()
-                        .position(|&c| !is_plain_ascii(c))
-                        .map_or(bytes.len(), |k| i + k);
+                    let run = copied_run_end(bytes, i);
                     out.push_str(&s[i..run]);
                     map.extend(i as u32..run as u32);
                     i = run;
@@ -220,6 +246,25 @@ pub fn slugify(s: &str) -> String {
         out.push_str("page");
     }
     out
+}
+
+/// `haystack.find(needle)` for short needles in short texts (front matter keys): a memchr for
+/// the needle's first byte, then a comparison. std's substring search sets up a two-way
+/// searcher on every call, which cost more than the search itself here.
+pub fn find_short(haystack: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some(&first) = n.first() else {
+        return Some(0);
+    };
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(first, &h[from..]) {
+        let at = from + i;
+        if h[at..].starts_with(n) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The length of `s` in UTF-16 code units (what JavaScript's string offsets count), from its
@@ -399,6 +444,16 @@ mod tests {
             "the generator explores: {}",
             distinct.len()
         );
+    }
+
+    #[test]
+    fn find_short_finds_what_find_finds() {
+        let hay = "title = \"Ké\"\naliases = [\"K\"]\n[cites.k]\nkind = \"person\"\ntitle";
+        for needle in [
+            "", "t", "title", "aliases", "é", "Ké", "kind", "[cites", "x", "title\n",
+        ] {
+            assert_eq!(find_short(hay, needle), hay.find(needle), "{needle:?}");
+        }
     }
 
     #[test]
