@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::text::escape_html;
+use crate::text::{escape_html, escape_html_into};
 
 /// A node to draw.
 #[derive(Debug, Clone)]
@@ -42,6 +42,29 @@ impl std::fmt::Display for F1 {
     }
 }
 
+/// Appends `v` as [`F1`] writes it, without the formatting machinery.
+fn push_f1(out: &mut String, v: f64) {
+    let v = (v * 10.0).round() as i64;
+    if v < 0 {
+        out.push('-');
+    }
+    let v = v.unsigned_abs();
+    let mut digits = [0u8; 24];
+    let mut at = digits.len();
+    let mut whole = v / 10;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (whole % 10) as u8;
+        whole /= 10;
+        if whole == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+    out.push('.');
+    out.push(char::from(b'0' + (v % 10) as u8));
+}
+
 fn short(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
@@ -76,30 +99,54 @@ pub fn neighbourhood(nodes: &[Node], edges: &[Edge], max: usize) -> String {
         "<svg class=\"graph\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"graph-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"graph-title\">Relations of {}</title>",
         escape_html(&nodes[0].title)
     );
+    // Pushed piece by piece: `write!` with a dozen arguments per element was most of the cost
+    // of this graph, which every entity page has.
     for e in edges.iter().filter(|e| e.from.max(e.to) <= n) {
         let ((x1, y1), (x2, y2)) = (pos(e.from), pos(e.to));
         // Labels sit nearer the neighbour than the centre, where spokes crowd together.
         let (mx, my) = (x1 + 0.6 * (x2 - x1), y1 + 0.6 * (y2 - y1) - 4.0);
-        let [x1, y1, x2, y2, mx, my] = [x1, y1, x2, y2, mx, my].map(F1);
-        let _ = write!(
-            s,
-            "<line class=\"edge\" x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\"/><text class=\"edge-label\" x=\"{mx}\" y=\"{my}\">{}</text>",
-            escape_html(&short(&e.label, 26))
-        );
+        s.push_str("<line class=\"edge\" x1=\"");
+        push_f1(&mut s, x1);
+        s.push_str("\" y1=\"");
+        push_f1(&mut s, y1);
+        s.push_str("\" x2=\"");
+        push_f1(&mut s, x2);
+        s.push_str("\" y2=\"");
+        push_f1(&mut s, y2);
+        s.push_str("\"/><text class=\"edge-label\" x=\"");
+        push_f1(&mut s, mx);
+        s.push_str("\" y=\"");
+        push_f1(&mut s, my);
+        s.push_str("\">");
+        escape_html_into(&mut s, &short(&e.label, 26));
+        s.push_str("</text>");
     }
     for (i, node) in nodes.iter().enumerate().take(n + 1) {
         let (x, y) = pos(i);
-        let ty = F1(y + if i == 0 { 24.0 } else { 20.0 });
-        let [x, y] = [x, y].map(F1);
-        let class = if i == 0 { "node center" } else { "node" };
-        let _ = write!(
-            s,
-            "<a href=\"{}\" class=\"{class} kind-{}\"><circle cx=\"{x}\" cy=\"{y}\" r=\"{}\"/><text x=\"{x}\" y=\"{ty}\">{}</text></a>",
-            escape_html(&node.url),
-            escape_html(&node.kind),
-            if i == 0 { 9 } else { 6 },
-            escape_html(&short(&node.title, 28))
-        );
+        let ty = y + if i == 0 { 24.0 } else { 20.0 };
+        s.push_str("<a href=\"");
+        escape_html_into(&mut s, &node.url);
+        s.push_str(if i == 0 {
+            "\" class=\"node center kind-"
+        } else {
+            "\" class=\"node kind-"
+        });
+        escape_html_into(&mut s, &node.kind);
+        s.push_str("\"><circle cx=\"");
+        push_f1(&mut s, x);
+        s.push_str("\" cy=\"");
+        push_f1(&mut s, y);
+        s.push_str(if i == 0 {
+            "\" r=\"9\"/><text x=\""
+        } else {
+            "\" r=\"6\"/><text x=\""
+        });
+        push_f1(&mut s, x);
+        s.push_str("\" y=\"");
+        push_f1(&mut s, ty);
+        s.push_str("\">");
+        escape_html_into(&mut s, &short(&node.title, 28));
+        s.push_str("</text></a>");
     }
     s.push_str("</svg>");
     s
@@ -161,6 +208,17 @@ mod tests {
             title: t.into(),
             url: format!("/x/{t}/"),
             kind: "person".into(),
+        }
+    }
+
+    #[test]
+    fn push_f1_writes_what_f1_displays() {
+        for v in [
+            0.0, -0.04, -0.06, 0.05, 9.95, 360.0, 123.456, -987.65, 1e9, -1e-9, 719.99,
+        ] {
+            let mut s = String::new();
+            push_f1(&mut s, v);
+            assert_eq!(s, F1(v).to_string(), "{v}");
         }
     }
 

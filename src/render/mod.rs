@@ -67,6 +67,8 @@ impl std::ops::Deref for Renderer<'_> {
 /// rebuilds in which none of those changed (see [`Index::key`]).
 pub struct Index {
     site: SiteView,
+    /// `site` as a template value, made once: every page's context shares it.
+    site_value: tera::Value,
     site_hash: u64,
     links: Vec<EntityLink>,
     /// Per entity: URL and title, escaped (for fragments).
@@ -422,6 +424,7 @@ impl Index {
             .collect();
         Index {
             link_hashes,
+            site_value: tera::Value::from_serializable(&site),
             site,
             site_hash,
             links,
@@ -439,7 +442,6 @@ impl Renderer<'_> {
             Job::Home => self.home(),
             Job::NotFound => {
                 let v = NotFoundPageView {
-                    site: self.site.clone(),
                     meta: self.meta("Page not found", "", "404.html"),
                 };
                 self.page("404.html", "404.html", &v)
@@ -458,8 +460,9 @@ impl Renderer<'_> {
     }
 
     fn page<T: Serialize>(&self, template: &str, path: &str, view: &T) -> Result<OutputFile> {
-        let ctx = Context::from_serialize(view)
+        let mut ctx = Context::from_serialize(view)
             .with_context(|| format!("internal error while preparing `{path}`"))?;
+        ctx.insert_value("site", self.site_value.clone());
         let html = self
             .tera
             .render(template, &ctx)
@@ -598,7 +601,6 @@ impl Renderer<'_> {
             .filter(|a| seen_names.insert(fold(a)))
             .collect();
         let view = EntityPageView {
-            site: self.site.clone(),
             meta: self.meta(&e.page.title, &e.page.summary, &e.path),
             entity: EntityView {
                 slug: e.page.slug.clone(),
@@ -639,7 +641,6 @@ impl Renderer<'_> {
         let src = &s.source;
         let path = format!("sources/{}/", src.id);
         let view = SourcePageView {
-            site: self.site.clone(),
             meta: self.meta(&src.title, src.note.as_deref().unwrap_or(""), &path),
             source: SourceView {
                 id: src.id.clone(),
@@ -689,7 +690,6 @@ impl Renderer<'_> {
             .and_then(|h| h.title.clone())
             .unwrap_or_else(|| w.config.title.clone());
         let view = HomePageView {
-            site: self.site.clone(),
             meta: self.meta(&title, "", "index.html"),
             home: HomeView {
                 body_html,
@@ -716,7 +716,6 @@ impl Renderer<'_> {
         let mut letters: Vec<String> = entries.iter().map(|e| e.letter.clone()).collect();
         letters.dedup();
         let view = ListPageView {
-            site: self.site.clone(),
             meta: self.meta(heading, &intro, path),
             list: ListView {
                 heading: heading.to_string(),
@@ -825,7 +824,6 @@ impl Renderer<'_> {
             .cloned()
             .unwrap_or_default();
         let view = RedirectPageView {
-            site: self.site.clone(),
             redirect: RedirectView {
                 alias,
                 title: e.page.title.clone(),

@@ -9,7 +9,6 @@ use super::{OutputFile, Renderer};
 impl Renderer<'_> {
     pub(super) fn search_page(&self) -> Result<OutputFile> {
         let v = SearchPageView {
-            site: self.site.clone(),
             meta: self.meta(
                 "Search",
                 "Search every entity, alias, page and source passage.",
@@ -111,7 +110,6 @@ impl Renderer<'_> {
             .collect();
         sort_entries(&mut entries);
         let v = TimelinePageView {
-            site: self.site.clone(),
             meta: self.meta(
                 "Timeline",
                 "Every dated person, group and event of the wiki, in order.",
@@ -155,7 +153,6 @@ impl Renderer<'_> {
             }
         }
         let v = GraphPageView {
-            site: self.site.clone(),
             meta: self.meta(
                 "Relations overview",
                 "Every typed relation between the wiki's entities.",
