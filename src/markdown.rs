@@ -217,14 +217,19 @@ pub fn plain_text(body: &str) -> String {
         if range.start >= end {
             break;
         }
-        match ev {
-            Event::Text(t) | Event::Code(t) => out.push_str(&t),
-            Event::SoftBreak | Event::HardBreak => out.push(' '),
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => out.push('\n'),
-            _ => {}
-        }
+        plain_event(&ev, &mut out);
     }
     out
+}
+
+/// What one event adds to a [`plain_text`].
+fn plain_event(ev: &Event<'_>, out: &mut String) {
+    match ev {
+        Event::Text(t) | Event::Code(t) => out.push_str(t),
+        Event::SoftBreak | Event::HardBreak => out.push(' '),
+        Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => out.push('\n'),
+        _ => {}
+    }
 }
 
 /// Plain body text outside links, code, headings and raw HTML, for unlinked-mention checks:
@@ -340,6 +345,16 @@ enum LinkEnd {
 /// Renders a body to HTML, resolving wikilinks, `.md` links and citation references, and giving
 /// headings ids. Returns the HTML and the headings (id, text).
 pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
+    render_with_plain(body, r, None)
+}
+
+/// [`render`], also writing the body's [`plain_text`] into `plain` when given: the same parse
+/// serves both (a build needs the plain text of every body for its search index).
+pub fn render_with_plain(
+    body: &str,
+    r: &dyn Resolver,
+    mut plain: Option<&mut String>,
+) -> (String, Vec<(String, String)>) {
     let (text, end) = prepare(body);
     let mut ids = Ids::default();
     let mut headings = Vec::new();
@@ -348,6 +363,13 @@ pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
     let mut skip_depth = 0usize;
     let mut link_stack: Vec<LinkEnd> = Vec::new();
     for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
+        if let Some(p) = plain.as_deref_mut() {
+            if range.start >= end {
+                plain = None; // `plain_text` stops at the first synthetic event
+            } else {
+                plain_event(&ev, p);
+            }
+        }
         if skip_depth > 0 {
             match ev {
                 Event::Start(Tag::FootnoteDefinition(_)) => skip_depth += 1,
@@ -509,6 +531,33 @@ mod tests {
         }
         fn cite(&self, key: &str) -> String {
             format!("<sup>{key}</sup>")
+        }
+    }
+
+    #[test]
+    fn plain_text_made_while_rendering_is_plain_text() {
+        struct R;
+        impl Resolver for R {
+            fn entity(&self, t: &str) -> Option<LinkInfo> {
+                (t == "JNIM").then(jnim)
+            }
+            fn md_file(&self, _: &str) -> Option<LinkInfo> {
+                None
+            }
+            fn cite(&self, key: &str) -> String {
+                format!("<sup>{key}</sup>")
+            }
+        }
+        for body in [
+            "",
+            "One *two* `three`.\nFour  \nfive\n\n## Head [[JNIM]] [[Nobody|x]]\n\n- a\n- b[^c1]\n\n> q\n",
+            "Text[^k] and <b>html</b>.\n\n[^k]: a definition the editor wrote\n\nAfter.",
+            "```\ncode block\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
+        ] {
+            let mut plain = String::new();
+            let (html, _) = render_with_plain(body, &R, Some(&mut plain));
+            assert_eq!(plain, plain_text(body), "{body:?}");
+            assert_eq!(html, render(body, &R).0);
         }
     }
 

@@ -181,8 +181,8 @@ pub fn render_each(
     let jobs = jobs(wiki);
     let profile = std::env::var_os("REFWIKI_PROFILE").is_some();
     type Timed = Vec<(String, &'static str, std::time::Duration)>;
-    // The data files depend on the wiki only: they are built alongside the pages, in the same
-    // thread pool, instead of after them.
+    // `wiki.json` depends on the wiki only: it is built alongside the pages, in the same thread
+    // pool. The search index follows the pages, whose rendering made each body's plain text.
     let (pages, data): (Result<Timed>, Result<Timed>) = rayon::join(
         || {
             jobs.par_iter()
@@ -197,23 +197,22 @@ pub fn render_each(
                 .collect()
         },
         || {
-            let mut timed = Vec::new();
             let t = std::time::Instant::now();
             sink(OutputFile {
                 path: "wiki.json".into(),
                 bytes: json::export(wiki),
             })?;
-            timed.push(("wiki.json".to_string(), "wiki.json", t.elapsed()));
-            let t = std::time::Instant::now();
-            for p in search::files_each(wiki, sink)? {
-                timed.push((p, "search index", t.elapsed()));
-            }
-            Ok(timed)
+            Ok(vec![("wiki.json".to_string(), "wiki.json", t.elapsed())])
         },
     );
+    let mut data = data?;
+    let t = std::time::Instant::now();
+    for p in search::files_each(wiki, sink)? {
+        data.push((p, "search index", t.elapsed()));
+    }
     let mut per_kind: BTreeMap<&'static str, (usize, std::time::Duration)> = BTreeMap::new();
     let mut paths: Vec<String> = Vec::with_capacity(jobs.len() + 64);
-    for (p, name, d) in pages?.into_iter().chain(data?) {
+    for (p, name, d) in pages?.into_iter().chain(data) {
         let e = per_kind.entry(name).or_default();
         e.0 += 1;
         if name == "search index" {
@@ -538,7 +537,14 @@ impl Renderer<'_> {
             e,
             urls: &urls,
         };
-        let (body_html, _) = markdown::render(e.page.body(), &body_resolver);
+        // The search index needs the body's plain text: made from this same parse and kept
+        // with the entity, unless a session already keeps one.
+        let mut plain = e.plain.get().is_none().then(String::new);
+        let (body_html, _) =
+            markdown::render_with_plain(e.page.body(), &body_resolver, plain.as_mut());
+        if let Some(p) = plain {
+            let _ = e.plain.set(p);
+        }
         let facts = e
             .page
             .facts

@@ -89,9 +89,9 @@ pub struct ResolvedEntity {
     pub links_to: BTreeSet<usize>,
     /// Heading ids of the body.
     pub headings: Arc<BTreeSet<String>>,
-    /// The body as plain text (for the search index), once [`ResolvedEntity::plain_text`]
-    /// made it; kept with the body's scan, so `serve` makes it once per version of the file
-    /// (`build` does not ask, and the search index makes and drops it).
+    /// The body as plain text (for the search index), once [`ResolvedEntity::plain_text`] or
+    /// the rendering of the entity's page made it; kept with the body's scan, so `serve` makes
+    /// it once per version of the file.
     pub plain: Arc<std::sync::OnceLock<String>>,
 }
 
