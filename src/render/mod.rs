@@ -61,6 +61,9 @@ impl std::ops::Deref for Renderer<'_> {
     }
 }
 
+/// Room for a page's layout around its variable parts (head, header, footer: about 4 KB).
+const PAGE_CHROME: usize = 6 * 1024;
+
 /// What every page's rendering looks up, computed once per wiki: site values, and per entity
 /// and source the links and escaped strings lists are made of. It depends only on titles,
 /// paths, summaries, kinds, source metadata and the configuration, so `serve` reuses it across
@@ -459,16 +462,32 @@ impl Renderer<'_> {
     }
 
     fn page<T: Serialize>(&self, template: &str, path: &str, view: &T) -> Result<OutputFile> {
+        self.page_sized(template, path, view, PAGE_CHROME)
+    }
+
+    /// [`Self::page`] into a buffer of `size` bytes: a page's big strings (its body, its lists)
+    /// otherwise grow the output by doubling, copying it each time.
+    fn page_sized<T: Serialize>(
+        &self,
+        template: &str,
+        path: &str,
+        view: &T,
+        size: usize,
+    ) -> Result<OutputFile> {
         let mut ctx = Context::from_serialize(view)
             .with_context(|| format!("internal error while preparing `{path}`"))?;
         ctx.insert_value("site", self.site_value.clone());
-        let html = self
-            .tera
-            .render(template, &ctx)
+        let mut bytes = Vec::with_capacity(size);
+        self.tera
+            .render_to(template, &ctx, &mut bytes)
             .with_context(|| format!("failed to render `{path}` with template `{template}`"))?;
+        if bytes.capacity() > bytes.len() + bytes.len() / 4 + 1024 {
+            // `serve` keeps every page in memory: no idle room for 20,000 small redirects.
+            bytes.shrink_to_fit();
+        }
         Ok(OutputFile {
             path: path.to_string(),
-            bytes: html.into_bytes(),
+            bytes,
         })
     }
 
@@ -638,7 +657,22 @@ impl Renderer<'_> {
                 graph_svg: self.entity_graph(id),
             },
         };
-        self.page("entity.html", &format!("{}index.html", e.path), &view)
+        let v = &view.entity;
+        let size = [
+            &v.body_html,
+            &v.references.html,
+            &v.backlinks.html,
+            &v.mentioned_in.html,
+            &v.mentioned_not_cited.html,
+            &v.timeline.html,
+            &v.json_ld,
+            &v.graph_svg,
+        ]
+        .iter()
+        .map(|s| s.len())
+        .sum::<usize>();
+        let path = format!("{}index.html", e.path);
+        self.page_sized("entity.html", &path, &view, size + PAGE_CHROME)
     }
 
     fn source(&self, si: usize) -> Result<OutputFile> {
@@ -659,7 +693,8 @@ impl Renderer<'_> {
                 passages: self.passages(si),
             },
         };
-        self.page("source.html", &format!("{path}index.html"), &view)
+        let size = view.source.passages.html.len() + PAGE_CHROME;
+        self.page_sized("source.html", &format!("{path}index.html"), &view, size)
     }
 
     fn source_links(&self) -> Vec<SourceLink> {
@@ -837,11 +872,9 @@ impl Renderer<'_> {
                 canonical: self.canonical(&e.path),
             },
         };
-        self.page(
-            "redirect.html",
-            &format!("{folder}/{slug}/index.html"),
-            &view,
-        )
+        // A redirect is a few hundred bytes: no room for a page's layout.
+        let path = format!("{folder}/{slug}/index.html");
+        self.page_sized("redirect.html", &path, &view, 1024)
     }
 }
 
