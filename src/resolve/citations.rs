@@ -95,7 +95,12 @@ pub fn verify(
     };
     let src = &sources[si];
     let ns = &norm[si];
-    let q = quote_norm(&c.quote);
+    // Most quotes are already in normal form: no per-character pass for them.
+    let q = if is_normal(&c.quote) {
+        c.quote.clone()
+    } else {
+        quote_norm(&c.quote)
+    };
     // The common case, a quote in the passage it names, looks at that passage only; the whole
     // source is searched only to find the passage or to explain an error.
     if let Some(n) = c.passage {
