@@ -5,9 +5,10 @@
 //! Order of passes: drop duplicate slugs → [name index → scan bodies and verify citations
 //! (in parallel) → wikilinks and `.md` links (in parallel) → relations and their inverses →
 //! backlinks], all of it beside the building of the mention automaton → mentions in passages
-//! and bodies (in parallel, one automaton) → cited-by and mention lists → warnings (uncited
-//! entities, unused citations, orphans, uncited sources) → alias redirects and tags. Each pass
-//! reads what earlier passes built; none mutates an earlier pass's output.
+//! (in parallel) → mentions in bodies (in parallel, one automaton) beside the alias redirects
+//! → cited-by and mention lists → warnings (uncited entities, unused citations, orphans,
+//! uncited sources) → tags. Each pass reads what earlier passes built; none mutates an earlier
+//! pass's output.
 
 pub mod citations;
 pub mod index;
