@@ -558,10 +558,16 @@ impl Renderer<'_> {
         };
         // The search index needs the body's plain text: made from this same parse and kept
         // with the entity, unless a session already keeps one.
-        let mut plain = e.plain.get().is_none().then(String::new);
+        let mut plain = e
+            .plain
+            .get()
+            .is_none()
+            .then(|| String::with_capacity(e.page.body().len()));
         let (body_html, _) =
             markdown::render_with_plain(e.page.body(), &body_resolver, plain.as_mut());
-        if let Some(p) = plain {
+        if let Some(mut p) = plain {
+            // Kept until the build ends: no spare capacity for 10,000 of them.
+            p.shrink_to_fit();
             let _ = e.plain.set(p);
         }
         let facts = e

@@ -99,7 +99,11 @@ pub struct ResolvedEntity {
 impl ResolvedEntity {
     /// The body as plain text (see [`markdown::plain_text`]), made now if need be and kept.
     pub fn plain_text(&self) -> &str {
-        self.plain.get_or_init(|| self.make_plain_text())
+        self.plain.get_or_init(|| {
+            let mut p = self.make_plain_text();
+            p.shrink_to_fit();
+            p
+        })
     }
 
     /// The body as plain text: the kept one if there is one, else made for this use only.
