@@ -3,8 +3,15 @@
 //! One Aho-Corasick automaton over all names (leftmost-longest, so "Katiba Macina" wins over
 //! "Macina"), matched on diacritic- and apostrophe-folded text that keeps case (so the alias
 //! `IS` does not match the word "is"), accepted only at word boundaries.
+//!
+//! The automaton runs *anchored*, only where a name can start: at a word start (in the
+//! original text) whose first byte begins some name. A mention is the longest name starting
+//! there that also ends at a word end; the next is looked for after it. Scanning every byte
+//! unanchored cost several times more (most bytes continue some name's prefix, so the automaton
+//! was rarely at rest), and a name found inside a word was thrown away only after it had
+//! hidden any name overlapping it.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
 
 use crate::load::{EntityPage, Passage};
 use crate::text::{fold_keep_case_mapped, fold_keep_case_mapped_into};
@@ -23,6 +30,8 @@ pub struct Mention {
 /// The compiled matcher.
 pub struct Matcher {
     ac: Option<AhoCorasick>,
+    /// Whether some name starts with this byte.
+    first_bytes: [bool; 256],
     owners: Vec<usize>,
     /// The folded patterns, sorted, parallel to `owners`.
     patterns: Vec<String>,
@@ -55,11 +64,17 @@ impl Matcher {
         let owners = pats.iter().map(|p| p.1).collect();
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
             .build(pats.iter().map(|p| p.0.as_str()))
             .ok();
+        let mut first_bytes = [false; 256];
+        for (p, _) in &pats {
+            first_bytes[usize::from(p.as_bytes()[0])] = true;
+        }
         let patterns = pats.into_iter().map(|p| p.0).collect();
         Matcher {
             ac,
+            first_bytes,
             owners,
             patterns,
         }
@@ -109,21 +124,100 @@ impl Matcher {
 
     fn matches(&self, ac: &AhoCorasick, text: &str, folded: &str, map: &[u32]) -> Vec<Mention> {
         let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-        // Boundaries are checked in the original text, so "JNIM’s" mentions JNIM even though
-        // folding removed the apostrophe.
-        ac.find_iter(folded)
-            .filter_map(|m| {
-                let start = map[m.start()] as usize;
+        let bytes = folded.as_bytes();
+        let mut found = Vec::new();
+        let mut p = 0;
+        while p < bytes.len() {
+            if !self.first_bytes[usize::from(bytes[p])] {
+                p += 1;
+                continue;
+            }
+            // Boundaries are checked in the original text, so "JNIM’s" mentions JNIM even
+            // though folding removed the apostrophe. An ASCII letter or digit copied right
+            // before `p`'s character decides alone (the common case, and cheap).
+            let inside_word =
+                p > 0 && bytes[p - 1].is_ascii_alphanumeric() && map[p - 1] + 1 == map[p];
+            if inside_word || is_word(text[..map[p] as usize].chars().next_back()) {
+                p += 1;
+                continue;
+            }
+            // The longest name here that ends at a word end: when the longest found runs
+            // into a word, look again in the text before its last byte.
+            let mut limit = bytes.len();
+            let mut hit = None;
+            while let Some(m) = ac.find(Input::new(folded).span(p..limit).anchored(Anchored::Yes)) {
                 let last = map[m.end() - 1] as usize;
                 let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
-                let ok = !is_word(text[..start].chars().next_back())
-                    && !is_word(text[end..].chars().next());
-                ok.then(|| Mention {
-                    start,
-                    end,
-                    entity: self.owners[m.pattern().as_usize()],
-                })
-            })
+                if !is_word(text[end..].chars().next()) {
+                    hit = Some((m, end));
+                    break;
+                }
+                limit = m.end() - 1;
+            }
+            let Some((m, end)) = hit else {
+                p += 1;
+                continue;
+            };
+            found.push(Mention {
+                start: map[p] as usize,
+                end,
+                entity: self.owners[m.pattern().as_usize()],
+            });
+            p = m.end();
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(names: &[&str], text: &str) -> Vec<String> {
+        let m = Matcher::from_names(names.iter().enumerate().map(|(i, n)| (*n, i)));
+        m.find_in(text)
+            .into_iter()
+            .map(|x| format!("{}={}", &text[x.start..x.end], names[x.entity]))
             .collect()
+    }
+
+    #[test]
+    fn longest_names_at_word_boundaries_in_folded_text() {
+        let names = [
+            "Macina",
+            "Katiba Macina",
+            "IS",
+            "Keïta",
+            "JNIM",
+            "Daw",
+            "Bamako",
+        ];
+        assert_eq!(
+            found(
+                &names,
+                "The Katiba Macina and Macina; IS is not is. Keita, JNIM’s N’Daw."
+            ),
+            [
+                "Katiba Macina=Katiba Macina",
+                "Macina=Macina",
+                "IS=IS",
+                "Keita=Keïta",
+                "JNIM=JNIM",
+                "Daw=Daw"
+            ]
+        );
+        // Inside a word is no mention.
+        assert!(found(&names, "Bamakois ISIS xJNIM JNIMx").is_empty());
+    }
+
+    #[test]
+    fn a_name_inside_a_word_hides_nothing_and_a_failed_longest_falls_back() {
+        // "B C" starts inside "AB": it must not swallow "CD".
+        assert_eq!(found(&["B C", "CD"], "AB CD"), ["CD=CD"]);
+        // The longest name fails its end boundary; the shorter one at the same start counts.
+        assert_eq!(
+            found(&["Ansar", "Ansar Dine"], "Ansar Dinea and Ansar Dine."),
+            ["Ansar=Ansar", "Ansar Dine=Ansar Dine"]
+        );
     }
 }

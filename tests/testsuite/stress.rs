@@ -104,7 +104,9 @@ fn two_hundred_edits_in_two_seconds_end_identical_to_a_clean_build() {
         site.write(pages[k], text);
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(t.elapsed() < Duration::from_secs(4));
+    // The premise (a burst of saves, faster than rebuilds) with room for a loaded machine:
+    // the 200 sleeps alone take 2 s.
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     // Wait until the server has caught up with the last save.
     let deadline = Instant::now() + Duration::from_secs(30);
     while !get(&srv, "/people/jane-roe/").1.contains("(198)") {
