@@ -103,26 +103,29 @@ pub fn files_each(
             });
         }
     }
+    // Chunk ranges with their estimated JSON size (the buffer each is written into).
     let mut ranges = Vec::new();
     let (mut start, mut size) = (0, 0);
     for (i, t) in texts.iter().enumerate() {
         size += t.b.len() + t.t.len() + t.u.len() + 40;
         if size >= CHUNK_BYTES {
-            ranges.push(start..i + 1);
+            ranges.push((start..i + 1, size));
             (start, size) = (i + 1, 0);
         }
     }
     if start < texts.len() {
-        ranges.push(start..texts.len());
+        ranges.push((start..texts.len(), size));
     }
     let mut paths: Vec<String> = ranges
         .par_iter()
         .enumerate()
-        .map(|(n, r)| {
+        .map(|(n, (r, size))| {
             let path = format!("search/text-{n}.json");
+            let mut bytes = Vec::with_capacity(size + size / 16);
+            serde_json::to_writer(&mut bytes, &texts[r.clone()]).expect("search chunk serialises");
             sink(OutputFile {
                 path: path.clone(),
-                bytes: serde_json::to_vec(&texts[r.clone()]).expect("search chunk serialises"),
+                bytes,
             })?;
             Ok(path)
         })
