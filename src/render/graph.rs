@@ -42,6 +42,14 @@ impl std::fmt::Display for F1 {
     }
 }
 
+/// Appends each text followed by its number (as [`F1`] writes it).
+fn push_numbers(out: &mut String, parts: &[(&str, f64)]) {
+    for &(text, v) in parts {
+        out.push_str(text);
+        push_f1(out, v);
+    }
+}
+
 /// Appends `v` as [`F1`] writes it, without the formatting machinery.
 fn push_f1(out: &mut String, v: f64) {
     let v = (v * 10.0).round() as i64;
@@ -105,18 +113,17 @@ pub fn neighbourhood(nodes: &[Node], edges: &[Edge], max: usize) -> String {
         let ((x1, y1), (x2, y2)) = (pos(e.from), pos(e.to));
         // Labels sit nearer the neighbour than the centre, where spokes crowd together.
         let (mx, my) = (x1 + 0.6 * (x2 - x1), y1 + 0.6 * (y2 - y1) - 4.0);
-        s.push_str("<line class=\"edge\" x1=\"");
-        push_f1(&mut s, x1);
-        s.push_str("\" y1=\"");
-        push_f1(&mut s, y1);
-        s.push_str("\" x2=\"");
-        push_f1(&mut s, x2);
-        s.push_str("\" y2=\"");
-        push_f1(&mut s, y2);
-        s.push_str("\"/><text class=\"edge-label\" x=\"");
-        push_f1(&mut s, mx);
-        s.push_str("\" y=\"");
-        push_f1(&mut s, my);
+        push_numbers(
+            &mut s,
+            &[
+                ("<line class=\"edge\" x1=\"", x1),
+                ("\" y1=\"", y1),
+                ("\" x2=\"", x2),
+                ("\" y2=\"", y2),
+                ("\"/><text class=\"edge-label\" x=\"", mx),
+                ("\" y=\"", my),
+            ],
+        );
         s.push_str("\">");
         escape_html_into(&mut s, &short(&e.label, 26));
         s.push_str("</text>");
@@ -132,18 +139,20 @@ pub fn neighbourhood(nodes: &[Node], edges: &[Edge], max: usize) -> String {
             "\" class=\"node kind-"
         });
         escape_html_into(&mut s, &node.kind);
-        s.push_str("\"><circle cx=\"");
-        push_f1(&mut s, x);
-        s.push_str("\" cy=\"");
-        push_f1(&mut s, y);
-        s.push_str(if i == 0 {
+        let r = if i == 0 {
             "\" r=\"9\"/><text x=\""
         } else {
             "\" r=\"6\"/><text x=\""
-        });
-        push_f1(&mut s, x);
-        s.push_str("\" y=\"");
-        push_f1(&mut s, ty);
+        };
+        push_numbers(
+            &mut s,
+            &[
+                ("\"><circle cx=\"", x),
+                ("\" cy=\"", y),
+                (r, x),
+                ("\" y=\"", ty),
+            ],
+        );
         s.push_str("\">");
         escape_html_into(&mut s, &short(&node.title, 28));
         s.push_str("</text></a>");
