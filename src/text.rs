@@ -248,25 +248,6 @@ pub fn slugify(s: &str) -> String {
     out
 }
 
-/// `haystack.find(needle)` for short needles in short texts (front matter keys): a memchr for
-/// the needle's first byte, then a comparison. std's substring search sets up a two-way
-/// searcher on every call, which cost more than the search itself here.
-pub fn find_short(haystack: &str, needle: &str) -> Option<usize> {
-    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    let Some(&first) = n.first() else {
-        return Some(0);
-    };
-    let mut from = 0;
-    while let Some(i) = memchr::memchr(first, &h[from..]) {
-        let at = from + i;
-        if h[at..].starts_with(n) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
-}
-
 /// The length of `s` in UTF-16 code units (what JavaScript's string offsets count), from its
 /// bytes: one unit per character (every byte but continuation bytes) and one more per
 /// four-byte character.
@@ -444,16 +425,6 @@ mod tests {
             "the generator explores: {}",
             distinct.len()
         );
-    }
-
-    #[test]
-    fn find_short_finds_what_find_finds() {
-        let hay = "title = \"Ké\"\naliases = [\"K\"]\n[cites.k]\nkind = \"person\"\ntitle";
-        for needle in [
-            "", "t", "title", "aliases", "é", "Ké", "kind", "[cites", "x", "title\n",
-        ] {
-            assert_eq!(find_short(hay, needle), hay.find(needle), "{needle:?}");
-        }
     }
 
     #[test]

@@ -321,7 +321,7 @@ pub fn find_key(fm: &str, from: usize, key: &str) -> Option<usize> {
     }
     let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
     let mut start = from;
-    while let Some(rel) = crate::text::find_short(fm.get(start..)?, key) {
+    while let Some(rel) = memchr::memmem::find(fm.get(start..)?.as_bytes(), key.as_bytes()) {
         let i = start + rel;
         let before_ok = fm[..i].chars().next_back().is_none_or(|c| !word(c));
         let after = fm[i + key.len()..]
