@@ -182,14 +182,11 @@ pub(crate) fn front_matter(
                 "yaml-budget" => {
                     "YAML anchors and aliases expand too far; write the values out".into()
                 }
-                _ if e.message.contains("duplicate") => {
+                "duplicate-key" => {
                     "each key may appear once; remove or merge the repeated one".into()
                 }
                 _ => format!("fix the {fmt} syntax at this position"),
             });
-            if e.message.contains("duplicate") {
-                d.code = "duplicate-key";
-            }
             diags.push(d);
             None
         }
