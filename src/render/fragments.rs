@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::Renderer;
+use super::{push_num, Renderer};
 use crate::text::escape_html_into as esc;
 
 /// A list rendered to HTML (trusted: built from escaped text), with its length for a
@@ -80,11 +80,15 @@ impl Renderer<'_> {
         let mut html = String::with_capacity(passages.len() * 96);
         for &(s, n) in passages {
             let s = &self.sources_html[s];
-            let _ = write!(
-                html,
-                "<li><a href=\"{}#p{n}\">{}, passage {n}</a></li>",
-                s.href, s.title
-            );
+            html.push_str("<li><a href=\"");
+            html.push_str(&s.href);
+            html.push_str("#p");
+            push_num(&mut html, n);
+            html.push_str("\">");
+            html.push_str(&s.title);
+            html.push_str(", passage ");
+            push_num(&mut html, n);
+            html.push_str("</a></li>");
         }
         Fragment {
             count: passages.len(),
@@ -102,13 +106,15 @@ impl Renderer<'_> {
             let sh = &self.sources_html[c.source];
             let text = &self.wiki.sources[c.source].source.passages[c.passage as usize - 1].text;
             let n = c.passage;
-            let _ = write!(
-                html,
-                "<li id=\"cite-{}\"><a class=\"passage\" href=\"",
-                i + 1
-            );
+            html.push_str("<li id=\"cite-");
+            push_num(&mut html, i + 1);
+            html.push_str("\"><a class=\"passage\" href=\"");
             esc(&mut html, &urls[i]);
-            let _ = write!(html, "\">{}, passage {n}</a>: <q>", sh.title);
+            html.push_str("\">");
+            html.push_str(&sh.title);
+            html.push_str(", passage ");
+            push_num(&mut html, n);
+            html.push_str("</a>: <q>");
             esc(&mut html, &c.quote);
             html.push_str("</q>");
             if let Some(note) = c.note.as_deref().filter(|n| !n.is_empty()) {
@@ -122,7 +128,9 @@ impl Renderer<'_> {
                 html.push_str(" — ");
                 esc(&mut html, &sh.byline);
             }
-            let _ = write!(html, " · passage {n}</p><blockquote>");
+            html.push_str(" · passage ");
+            push_num(&mut html, n);
+            html.push_str("</p><blockquote>");
             esc(&mut html, &text[..c.range.0]);
             html.push_str("<mark>");
             esc(&mut html, &text[c.range.0..c.range.1]);

@@ -129,7 +129,7 @@ pub fn export(w: &Wiki) -> Vec<u8> {
             }
         })
         .collect();
-    let mut out = serde_json::to_vec_pretty(&Export {
+    let mut out = sonic_rs::to_vec_pretty(&Export {
         title: &w.config.title,
         entities,
         sources,

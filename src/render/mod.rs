@@ -525,10 +525,19 @@ impl Renderer<'_> {
         let text = &s.passages[c.passage as usize - 1].text;
         let start = crate::text::utf16_len(&text[..c.range.0]);
         let end = start + crate::text::utf16_len(&text[c.range.0..c.range.1]);
-        self.url(&format!(
-            "sources/{}/?hl={start}-{end}#p{}",
-            s.id, c.passage
-        ))
+        // Pushed, not `format!`ed twice (path, then base + path): one per citation shown.
+        let base = &self.wiki.config.base_path;
+        let mut url = String::with_capacity(base.len() + s.id.len() + 40);
+        url.push_str(base);
+        url.push_str("sources/");
+        url.push_str(&s.id);
+        url.push_str("/?hl=");
+        push_num(&mut url, start);
+        url.push('-');
+        push_num(&mut url, end);
+        url.push_str("#p");
+        push_num(&mut url, c.passage);
+        url
     }
 
     /// The mark of citation `ci` of entity `holder`; `local` are the URLs of the citations of
@@ -614,15 +623,20 @@ impl Renderer<'_> {
             })
             .collect();
         let mut relation_groups: Vec<RelationGroupView> = Vec::new();
-        for r in &relations {
-            match relation_groups.last_mut() {
-                Some(g) if g.label == r.label => g.items.push(r.clone()),
-                _ => relation_groups.push(RelationGroupView {
-                    label: r.label.clone(),
-                    items: vec![r.clone()],
-                }),
-            }
-        }
+        let relations: Vec<SharedRelation> = relations
+            .into_iter()
+            .map(|r| {
+                let shared = SharedRelation::new(&r);
+                match relation_groups.last_mut() {
+                    Some(g) if g.label == r.label => g.items.push(shared.clone()),
+                    _ => relation_groups.push(RelationGroupView {
+                        label: r.label,
+                        items: vec![shared.clone()],
+                    }),
+                }
+                shared
+            })
+            .collect();
         let mut seen_names = BTreeSet::from([fold(&e.page.title)]);
         let aliases: Vec<String> = e
             .page
@@ -898,6 +912,12 @@ fn byline(s: &crate::load::Source) -> String {
 }
 
 /// First letter for A–Z grouping: folded ASCII uppercase, or `#`.
+/// Appends `n` in decimal: itoa instead of the formatting machinery, for the numbers in
+/// every list item and citation URL.
+pub(crate) fn push_num(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
 fn letter(title: &str) -> String {
     match fold(title).chars().next() {
         Some(c) if c.is_ascii_alphabetic() => c.to_ascii_uppercase().to_string(),

@@ -93,11 +93,24 @@ pub fn files_each(
         })
         .collect();
     for s in &w.sources {
+        // Pushed, not `format!`ed: two strings per passage of every source.
+        let mut prefix = String::with_capacity(base.len() + s.source.id.len() + 12);
+        prefix.push_str(base);
+        prefix.push_str("sources/");
+        prefix.push_str(&s.source.id);
+        prefix.push_str("/#p");
         for p in &s.source.passages {
+            let mut u = String::with_capacity(prefix.len() + 6);
+            u.push_str(&prefix);
+            super::push_num(&mut u, p.n);
+            let mut t = String::with_capacity(s.source.title.len() + 16);
+            t.push_str(&s.source.title);
+            t.push_str(", passage ");
+            super::push_num(&mut t, p.n);
             texts.push(TextDoc {
                 id: texts.len(),
-                u: format!("{base}sources/{}/#p{}", s.source.id, p.n),
-                t: Cow::Owned(format!("{}, passage {}", s.source.title, p.n)),
+                u,
+                t: Cow::Owned(t),
                 k: "passage",
                 b: Cow::Borrowed(&p.text),
             });
@@ -122,7 +135,7 @@ pub fn files_each(
         .map(|(n, (r, size))| {
             let path = format!("search/text-{n}.json");
             let mut bytes = Vec::with_capacity(size + size / 16);
-            serde_json::to_writer(&mut bytes, &texts[r.clone()]).expect("search chunk serialises");
+            sonic_rs::to_writer(&mut bytes, &texts[r.clone()]).expect("search chunk serialises");
             sink(OutputFile {
                 path: path.clone(),
                 bytes,
@@ -137,8 +150,59 @@ pub fn files_each(
     };
     sink(OutputFile {
         path: "search/names.json".into(),
-        bytes: serde_json::to_vec(&names).expect("names serialise"),
+        bytes: sonic_rs::to_vec(&names).expect("names serialise"),
     })?;
     paths.push("search/names.json".into());
     Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    /// The search files are serialised with sonic-rs (SIMD string escaping; the full-text
+    /// chunks are most of the JSON a build writes): its bytes must be serde_json's.
+    #[test]
+    fn sonic_rs_writes_what_serde_json_writes() {
+        let tricky = [
+            "plain words",
+            "quotes \" and \\ backslashes",
+            "control \u{0} \u{1f} \n \r \t \u{8} \u{c} \u{7f}",
+            "non-ASCII: é ü ß – — “curly” ’ \u{2028} \u{2029} 😀 ﷺ",
+            "</script><!-- & ' / ",
+            "",
+        ];
+        for s in tricky {
+            let long = s.repeat(40);
+            let docs = [TextDoc {
+                id: 7,
+                u: format!("/sources/x/#p{}", s.len()),
+                t: Cow::Borrowed(s),
+                k: "passage",
+                b: Cow::Owned(long),
+            }];
+            let names = Names {
+                docs: vec![NameDoc {
+                    id: 1,
+                    u: "/a/".into(),
+                    t: s,
+                    a: vec![s, "b"],
+                    k: "person",
+                    s,
+                }],
+                chunks: vec![s.to_string()],
+            };
+            assert_eq!(
+                sonic_rs::to_string(&docs).unwrap(),
+                serde_json::to_string(&docs).unwrap(),
+                "{s:?}"
+            );
+            assert_eq!(
+                sonic_rs::to_string_pretty(&names).unwrap(),
+                serde_json::to_string_pretty(&names).unwrap(),
+                "{s:?}"
+            );
+        }
+    }
 }

@@ -112,13 +112,33 @@ pub struct RelationView {
     pub cite: Option<CiteMark>,
 }
 
+/// A [`RelationView`] made a template value once, so that `relations` and `relation_groups`
+/// share it instead of each converting it again (Tera 2 takes a `Value` met during
+/// serialisation as it is, an `Arc` clone). Serialised by anything else, it is the
+/// `RelationView`'s own fields.
+#[derive(Debug, Clone)]
+pub struct SharedRelation(tera::Value);
+
+impl SharedRelation {
+    /// Converts `r` once.
+    pub fn new(r: &RelationView) -> SharedRelation {
+        SharedRelation(tera::Value::from_serializable(r))
+    }
+}
+
+impl Serialize for SharedRelation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 /// Relations sharing one label (`member of`: A, B, C).
 #[derive(Debug, Clone, Serialize)]
 pub struct RelationGroupView {
     /// Label.
     pub label: String,
     /// The relations, sorted by target title.
-    pub items: Vec<RelationView>,
+    pub items: Vec<SharedRelation>,
 }
 
 /// A tag link.
@@ -161,7 +181,7 @@ pub struct EntityView {
     /// Kind facts.
     pub facts: Vec<FactView>,
     /// Relations, both directions.
-    pub relations: Vec<RelationView>,
+    pub relations: Vec<SharedRelation>,
     /// The same relations grouped by label, for the infobox.
     pub relation_groups: Vec<RelationGroupView>,
     /// Rendered body (trusted HTML: produced by the Markdown adapter, raw HTML disabled).
