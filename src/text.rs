@@ -257,6 +257,29 @@ pub fn utf16_len(s: &str) -> usize {
         .sum()
 }
 
+/// `haystack.find(needle)` for one-off searches of a long needle in a short text (a citation's
+/// quote in its passage): candidates by memchr of the needle's first byte, each compared
+/// whole. std's two-way searcher set up its tables on every call (2% of a build's
+/// instructions); after 32 failed candidates this falls back to it, so a pathological text
+/// stays linear.
+pub fn find_once(haystack: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some(&first) = n.first() else {
+        return Some(0);
+    };
+    // `resume` is always a char boundary (a candidate starts with the needle's first byte,
+    // which is never a continuation byte); `from` is just past it.
+    let (mut from, mut resume) = (0, 0);
+    for _ in 0..32 {
+        let at = from + memchr::memchr(first, h.get(from..)?)?;
+        if h[at..].starts_with(n) {
+            return Some(at);
+        }
+        (from, resume) = (at + 1, at);
+    }
+    haystack[resume..].find(needle).map(|i| resume + i)
+}
+
 /// Maps byte offsets of one file to 1-based line and column (columns count characters).
 #[derive(Debug, Clone)]
 pub struct LineIndex {
@@ -348,6 +371,27 @@ pub fn escape_html_into(out: &mut String, s: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn find_once_finds_what_str_find_finds() {
+        let long_a = "a".repeat(500);
+        let cases: Vec<(String, String)> = vec![
+            ("the quick brown fox".into(), "brown".into()),
+            ("the quick brown fox".into(), "".into()),
+            ("".into(), "x".into()),
+            ("abc".into(), "abcd".into()),
+            ("Goïta’s quote, Goïta’s".into(), "Goïta’s".into()),
+            ("ï".into(), "\u{bf}".into()),
+            (format!("{long_a}b"), format!("{}b", &long_a[..200])),
+            (long_a.clone(), format!("{}b", &long_a[..200])),
+            ("xyxyxyxyxz".into(), "xyxz".into()),
+            ("ïa".repeat(40) + "ïb", "ïb".into()),
+            ("ïa".repeat(40), "ïb".into()),
+        ];
+        for (h, n) in &cases {
+            assert_eq!(find_once(h, n), h.find(n.as_str()), "{n:?} in {h:?}");
+        }
+    }
+
     #[test]
     fn utf16_length_counts_like_encode_utf16() {
         for s in [

@@ -6,7 +6,7 @@
 
 use crate::diag::Diagnostic;
 use crate::load::{CiteDecl, EntityPage, Source};
-use crate::text::{did_you_mean, quote_norm, quote_norm_mapped};
+use crate::text::{did_you_mean, find_once, quote_norm, quote_norm_mapped};
 
 /// A source's passages for quote search. Normalisation is lazy: the common case, a quote in
 /// the passage it names, normalises that one passage (or nothing, when the passage is already
@@ -48,11 +48,11 @@ fn is_normal(text: &str) -> bool {
 /// Byte range in `text` (original) where `q` (normalised) occurs in `text`'s normal form.
 fn find_in(text: &str, q: &str) -> Option<(usize, usize)> {
     if is_normal(text) {
-        let at = text.find(q)?;
+        let at = find_once(text, q)?;
         return Some((at, at + q.len()));
     }
     let (norm, map) = quote_norm_mapped(text);
-    let at = norm.find(q)?;
+    let at = find_once(&norm, q)?;
     Some((map[at], map[at + q.len()]))
 }
 
