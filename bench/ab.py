@@ -13,7 +13,10 @@ a, b, wiki = sys.argv[1], sys.argv[2], sys.argv[3]
 runs = int(sys.argv[4]) if len(sys.argv) > 4 else 9
 out = tempfile.mkdtemp(prefix="refwiki-ab-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
 commands = {
-    "build": lambda binary: [binary, "--root", wiki, "build", "--out", os.path.join(out, "site")],
+    # One output folder per binary: each rebuilds over its own previous site (and its own
+    # staging folder, which a build rewrites in place).
+    "build": lambda binary: [binary, "--root", wiki, "build", "--out",
+                             os.path.join(out, "site-a" if binary == a else "site-b")],
     "check": lambda binary: [binary, "--root", wiki, "check"],
 }
 

@@ -100,6 +100,8 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
         timings.push((name, t.elapsed()));
         t = std::time::Instant::now();
     };
+    // The staging folder is looked at on a thread while the wiki loads and resolves.
+    let staging = out_dir.as_deref().map(write::Staging::prepare);
     let tera = render::templates::load(root)?;
     let (corpus, mut diags) = load::load(root, opts.base_url.as_deref())?;
     lap("load", &mut timings);
@@ -115,9 +117,9 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
         diagnostics,
         timings: Vec::new(),
     };
-    if let Some(out) = out_dir {
+    if let Some(staging) = staging {
         if report.diagnostics.errors() == 0 {
-            let staging = write::Staging::begin(&out)?;
+            let staging = staging.begin()?;
             let theme = write::theme_files(root)?;
             let paths = render::render_each(&wiki, &tera, &|f| staging.write(&f))?;
             // Theme files never replace generated pages.

@@ -147,6 +147,64 @@ fn deleted_pages_disappear_from_the_next_build() {
         .exists());
 }
 
+/// From the second build on, the staging folder holds the previous site and is rewritten in
+/// place: the result must be exactly what a build into a fresh folder makes, with the files
+/// of deleted pages and their folders gone.
+#[test]
+fn rebuilds_over_the_previous_site_equal_a_fresh_build() {
+    let site = Site::fixture("fixtures/basic");
+    for _ in 0..3 {
+        assert_eq!(site.run(&["build"]).code, 0);
+    }
+    assert!(site.dir.join(".public.refwiki-staging").is_dir());
+    // The previous site, now in the staging folder, has pages this build will not write,
+    // and a file where this build needs a folder.
+    std::fs::remove_file(site.dir.join("content/events/beta-meeting.md")).unwrap();
+    std::fs::write(site.dir.join("content/index.md"), "Home.\n").unwrap();
+    let staging = site.dir.join(".public.refwiki-staging");
+    std::fs::remove_dir_all(staging.join("people/jane-roe")).unwrap();
+    std::fs::write(staging.join("people/jane-roe"), "a file in the way").unwrap();
+    assert_eq!(site.run(&["build"]).code, 0);
+    assert_eq!(site.run(&["build"]).code, 0);
+    let recycled = site.tree("public");
+    assert!(!site.dir.join("public/events/beta-meeting").exists());
+    assert_eq!(site.run(&["build", "--out", "fresh"]).code, 0);
+    assert_eq!(recycled, site.tree("fresh"));
+    assert!(recycled.contains_key("people/jane-roe/index.html"));
+}
+
+/// The recycled staging folder is ours, but what is in it is not trusted: a symbolic link
+/// must not lead a write out of it, and a file hard-linked elsewhere must not be rewritten.
+#[cfg(unix)]
+#[test]
+fn rebuilds_never_write_through_links_left_in_the_staging_folder() {
+    let site = Site::fixture("fixtures/basic");
+    assert_eq!(site.run(&["build"]).code, 0);
+    assert_eq!(site.run(&["build"]).code, 0);
+    let staging = site.dir.join(".public.refwiki-staging");
+    assert!(staging.is_dir());
+    let outside = site.dir.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("index.html"), "precious").unwrap();
+    std::fs::remove_dir_all(staging.join("groups/alpha-group")).unwrap();
+    std::os::unix::fs::symlink(&outside, staging.join("groups/alpha-group")).unwrap();
+    std::fs::hard_link(
+        staging.join("people/jane-roe/index.html"),
+        site.dir.join("copy-of-jane.html"),
+    )
+    .unwrap();
+    let copy_before = std::fs::read(site.dir.join("copy-of-jane.html")).unwrap();
+    std::fs::write(site.dir.join("content/index.md"), "Home, edited.\n").unwrap();
+    assert_eq!(site.run(&["build"]).code, 0);
+    assert_eq!(site.read("outside/index.html"), "precious");
+    assert_eq!(
+        std::fs::read(site.dir.join("copy-of-jane.html")).unwrap(),
+        copy_before
+    );
+    assert_eq!(site.run(&["build", "--out", "fresh"]).code, 0);
+    assert_eq!(site.tree("public"), site.tree("fresh"));
+}
+
 #[test]
 fn refuses_output_folders_that_are_or_contain_the_wiki_or_are_foreign() {
     let site = Site::fixture("fixtures/basic");
