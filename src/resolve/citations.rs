@@ -6,7 +6,7 @@
 
 use crate::diag::Diagnostic;
 use crate::load::{CiteDecl, EntityPage, Source};
-use crate::text::{did_you_mean, find_once, quote_norm, quote_norm_mapped, utf16_len};
+use crate::text::{did_you_mean, find_once, quote_norm, quote_norm_mapped};
 
 /// A source's passages for quote search. Normalisation is lazy: the common case, a quote in
 /// the passage it names, normalises that one passage (or nothing, when the passage is already
@@ -56,12 +56,6 @@ fn find_in(text: &str, q: &str) -> Option<(usize, usize)> {
     Some((map[at], map[at + q.len()]))
 }
 
-/// `range` of `text` in UTF-16 code units.
-fn utf16_range(text: &str, range: (usize, usize)) -> (usize, usize) {
-    let start = utf16_len(&text[..range.0]);
-    (start, start + utf16_len(&text[range.0..range.1]))
-}
-
 /// A verified citation.
 #[derive(Debug, Clone)]
 pub struct Citation {
@@ -75,9 +69,6 @@ pub struct Citation {
     pub quote: String,
     /// Byte range of the quoted words in the passage's text.
     pub range: (usize, usize),
-    /// The same range in UTF-16 code units (what the source page's highlighter counts in),
-    /// computed here while the passage is at hand rather than at every page that links it.
-    pub range16: (usize, usize),
     /// Editor's note.
     pub note: Option<String>,
 }
@@ -121,16 +112,14 @@ pub fn verify(
             .passages
             .get(i)
             .filter(|_| n >= 1)
-            .and_then(|p| find_in(&p.text, &q).map(|r| (r, utf16_range(&p.text, r))))
+            .and_then(|p| find_in(&p.text, &q))
         {
-            let (range, range16) = range;
             return Ok(Citation {
                 key: c.key.clone(),
                 source: si,
                 passage: n,
                 quote: c.quote.clone(),
                 range,
-                range16,
                 note: c.note.clone(),
             });
         }
@@ -138,15 +127,13 @@ pub fn verify(
     let all = ns.all(src);
     let hits: Vec<usize> = (0..all.len()).filter(|&i| all[i].contains(&q)).collect();
     let ok = |i: usize| {
-        let text = &src.passages[i].text;
-        let range = find_in(text, &q).expect("a hit of the normal form");
+        let range = find_in(&src.passages[i].text, &q).expect("a hit of the normal form");
         Citation {
             key: c.key.clone(),
             source: si,
             passage: src.passages[i].n,
             quote: c.quote.clone(),
             range,
-            range16: utf16_range(text, range),
             note: c.note.clone(),
         }
     };
