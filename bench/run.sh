@@ -5,7 +5,7 @@
 #
 # For each size: generates the wiki (and the same pages as a Hugo site and an mdBook book) on
 # /dev/shm with examples/synth.rs, then reports medians of several runs (hyperfine) of
-# `refwiki build`, `refwiki check`, `hugo` and (for sizes up to MDBOOK_MAX, default 1000: it takes minutes beyond) `mdbook build`, peak
+# `refwiki build` (over its previous output, and into an empty folder), `refwiki check`, `hugo` and (for sizes up to MDBOOK_MAX, default 1000: it takes minutes beyond) `mdbook build`, peak
 # memory (/usr/bin/time), and serve's edit-to-reload latency (bench/latency.py; sizes up to
 # LATENCY_MAX, default 10000: beyond, each edit waits for a long settle). Finally it
 # compares refwiki's figures with bench/baseline.tsv (the ones recorded in BENCHMARKS.md).
@@ -28,6 +28,9 @@ for n in "${SIZES[@]}"; do
   rm -rf "$W" "$H" "$M"
   ./target/release/examples/synth --entities "$n" --hugo "$H" --mdbook "$M" "$W" 2>&1 | tail -1
   build=$(median "$BIN --root $W build --out $TMP/out$n")
+  # Into an empty folder, as on a clean checkout: no previous site to rewrite in place.
+  fresh=$(median --prepare "rm -rf $TMP/fresh$n $TMP/.fresh$n.refwiki-staging" "$BIN --root $W build --out $TMP/fresh$n")
+  rm -rf "$TMP/fresh$n" "$TMP/.fresh$n.refwiki-staging"
   check=$(median "$BIN --root $W check")
   build_mb=$(peak "$BIN" --root "$W" build --out "$TMP/out$n")
   check_mb=$(peak "$BIN" --root "$W" check)
@@ -42,6 +45,7 @@ for n in "${SIZES[@]}"; do
   body=$(echo "$lat" | sed -n 's/body edit: median \([0-9]*\).*/\1/p')
   title=$(echo "$lat" | sed -n 's/title change: median \([0-9]*\).*/\1/p')
   body=${body:-NA}; title=${title:-NA}
+  printf "%s\tfresh_s\t%s\n" "$n" "$fresh" >> "$RESULTS"
   printf "%s\tbuild_s\t%s\n%s\tcheck_s\t%s\n%s\tbuild_mb\t%s\n%s\tcheck_mb\t%s\n%s\thugo_s\t%s\n%s\thugo_mb\t%s\n%s\tmdbook_s\t%s\n%s\tbody_ms\t%s\n%s\ttitle_ms\t%s\n" \
     "$n" "$build" "$n" "$check" "$n" "$build_mb" "$n" "$check_mb" "$n" "$hugo" "$n" "$hugo_mb" "$n" "$mdbook" "$n" "$body" "$n" "$title" >> "$RESULTS"
 done

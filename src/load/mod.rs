@@ -53,6 +53,20 @@ impl TextFile {
         }
     }
 
+    /// This file with its text cut after the first line (same path and hash): what a source
+    /// keeps once split into passages. The only diagnostic about a source made after that
+    /// (`duplicate-slug`) points at line 1, and at 10,000 entities the sources' full texts
+    /// were 35 MB of the build's peak, a second copy of their passages.
+    pub fn first_line_only(&self) -> TextFile {
+        let end = self.text.find('\n').unwrap_or(self.text.len());
+        TextFile {
+            path: self.path.clone(),
+            text: self.text[..end].into(),
+            lines: Arc::default(),
+            hash: self.hash,
+        }
+    }
+
     /// A diagnostic of `severity` at byte `offset` of this file, with the line's text attached.
     pub fn diag(
         &self,

@@ -153,6 +153,7 @@ pub fn parse_source(file: TextFile, diags: &mut Vec<Diagnostic>) -> Option<Sourc
         );
     }
     s.passages = split_passages(&file.text[body_offset..], body_offset);
+    s.file = file.first_line_only();
     Some(s)
 }
 

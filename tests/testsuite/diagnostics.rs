@@ -139,3 +139,25 @@ fn toml_error_reports_the_file_line_not_the_block_line() {
         run.stdout
     );
 }
+
+/// A source keeps only its first line once split into passages; the one diagnostic about a
+/// source made after that, a duplicate id, still shows that line.
+#[test]
+fn duplicate_source_ids_point_at_the_first_line_of_one_file() {
+    let site = Site::overlay("diagnostics/_base", "diagnostics/_base");
+    let text = site.read("content/sources/src.md");
+    site.write("content/sources/more/src.md", &text);
+    let run = site.run(&["check"]);
+    assert!(
+        run.stdout
+            .contains("content/sources/src.md:1:1: error[duplicate-slug]: source id `src` is also used by `content/sources/more/src.md`"),
+        "{}",
+        run.stdout
+    );
+    let first_line = text.lines().next().unwrap();
+    assert!(
+        run.stdout.contains(&format!("1 | {first_line}")),
+        "{}",
+        run.stdout
+    );
+}
