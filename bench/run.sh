@@ -28,11 +28,13 @@ for n in "${SIZES[@]}"; do
   rm -rf "$W" "$H" "$M"
   ./target/release/examples/synth --entities "$n" --hugo "$H" --mdbook "$M" "$W" 2>&1 | tail -1
   build=$(median "$BIN --root $W build --out $TMP/out$n")
+  build_mb=$(peak "$BIN" --root "$W" build --out "$TMP/out$n")
+  # One site and its kept previous copy at a time: at 100k each is 5 GB of a RAM-backed tmpfs.
+  rm -rf "$TMP/out$n" "$TMP/.out$n.refwiki-staging"
   # Into an empty folder, as on a clean checkout: no previous site to rewrite in place.
   fresh=$(median --prepare "rm -rf $TMP/fresh$n $TMP/.fresh$n.refwiki-staging" "$BIN --root $W build --out $TMP/fresh$n")
   rm -rf "$TMP/fresh$n" "$TMP/.fresh$n.refwiki-staging"
   check=$(median "$BIN --root $W check")
-  build_mb=$(peak "$BIN" --root "$W" build --out "$TMP/out$n")
   check_mb=$(peak "$BIN" --root "$W" check)
   hugo=$(median "hugo --source $H --destination $TMP/hugo-out$n --quiet")
   hugo_mb=$(peak hugo --source "$H" --destination "$TMP/hugo-out$n" --quiet)

@@ -58,6 +58,9 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Render and write the site (false for `check`).
     pub write: bool,
+    /// Remove the previous site after the swap instead of keeping it in the staging folder
+    /// for the next build to rewrite in place (`build --discard-previous`).
+    pub discard_previous: bool,
 }
 
 /// What a build did.
@@ -119,7 +122,8 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     };
     if let Some(staging) = staging {
         if report.diagnostics.errors() == 0 {
-            let staging = staging.begin()?;
+            let mut staging = staging.begin()?;
+            staging.keep_previous(!opts.discard_previous);
             let theme = write::theme_files(root)?;
             let paths = render::render_each(&wiki, &tera, &|f| staging.write(&f))?;
             // Theme files never replace generated pages.

@@ -183,6 +183,7 @@ pub struct Staging {
     count: std::sync::atomic::AtomicUsize,
     committed: bool,
     recycled: Option<Recycled>,
+    keep_previous: bool,
 }
 
 /// The previous site found in the staging folder, to be rewritten in place.
@@ -217,6 +218,7 @@ impl Prepared {
             count: std::sync::atomic::AtomicUsize::new(0),
             committed: false,
             recycled,
+            keep_previous: true,
         })
     }
 }
@@ -305,6 +307,12 @@ impl Staging {
         Staging::prepare(out).begin()
     }
 
+    /// Whether `commit` leaves the previous site in the staging folder, to be rewritten in
+    /// place by the next build (the default), or removes it.
+    pub fn keep_previous(&mut self, keep: bool) {
+        self.keep_previous = keep;
+    }
+
     /// Writes one file into the staging folder.
     pub fn write(&self, f: &OutputFile) -> Result<()> {
         if f.path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
@@ -388,7 +396,10 @@ impl Staging {
         let old = sibling(out, "old");
         if out.exists() && exchange(staging, out)? {
             // `staging` now holds the previous site: the next build rewrites it in place.
-            return Ok(());
+            if self.keep_previous {
+                return Ok(());
+            }
+            return fsx::remove_dir_all_if_exists(staging);
         }
         fsx::remove_dir_all_if_exists(&old)?;
         if out.exists() {

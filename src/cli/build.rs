@@ -23,6 +23,11 @@ pub struct Args {
     /// Print the time each stage took (load, resolve, render, write) to stderr.
     #[arg(long)]
     pub timings: bool,
+    /// Remove the previous site after the swap instead of keeping it beside the output folder
+    /// (`.<out>.refwiki-staging`) for the next build to rewrite in place: saves disk space
+    /// equal to the site's size; the next build is slower.
+    #[arg(long, conflicts_with = "watch")]
+    pub discard_previous: bool,
     /// Keep running: rebuild into the output folder after every change.
     #[arg(long)]
     pub watch: bool,
@@ -41,6 +46,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         out: Some(args.out.clone()),
         base_url: args.base_url,
         write: true,
+        discard_previous: args.discard_previous,
     };
     let report = crate::build(root, &opts)?;
     if args.timings {

@@ -173,6 +173,21 @@ fn rebuilds_over_the_previous_site_equal_a_fresh_build() {
     assert!(recycled.contains_key("people/jane-roe/index.html"));
 }
 
+/// `--discard-previous` leaves no copy of the previous site (a recycled one included).
+#[test]
+fn discard_previous_leaves_no_staging_folder() {
+    let site = Site::fixture("fixtures/basic");
+    assert_eq!(site.run(&["build"]).code, 0);
+    assert_eq!(site.run(&["build"]).code, 0);
+    assert!(site.dir.join(".public.refwiki-staging").is_dir());
+    let before = site.tree("public");
+    assert_eq!(site.run(&["build", "--discard-previous"]).code, 0);
+    assert!(!site.dir.join(".public.refwiki-staging").exists());
+    assert_eq!(site.run(&["build", "--discard-previous"]).code, 0);
+    assert!(!site.dir.join(".public.refwiki-staging").exists());
+    assert_eq!(before, site.tree("public"));
+}
+
 /// The recycled staging folder is ours, but what is in it is not trusted: a symbolic link
 /// must not lead a write out of it, and a file hard-linked elsewhere must not be rewritten.
 #[cfg(unix)]
