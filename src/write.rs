@@ -265,6 +265,8 @@ fn scan_staging(dir: &Path) -> Result<Option<Recycled>> {
                     files.insert(rel);
                 }
             }
+            // (A folder removed here makes the walk fail on it: then the whole staging
+            // folder goes, above, and the build starts from an empty one.)
             _ if ft.is_dir() => fsx::remove_dir_all_if_exists(entry.path())?,
             _ => fsx::remove_file_if_exists(entry.path())?,
         }
@@ -289,7 +291,8 @@ fn single_link(_: &walkdir::DirEntry) -> bool {
 impl Staging {
     /// Recovers an interrupted swap and looks at what a previous build left in the staging
     /// folder, on a thread; [`Prepared::begin`] waits for it. Call it before loading, so the
-    /// look costs no wall time.
+    /// look overlaps load and resolve (it competes with them for the cores: at 100,000
+    /// entities, 300,000 entries slowed loading by a second; BENCHMARKS.md).
     pub fn prepare(out: &Path) -> Prepared {
         let out = out.to_path_buf();
         let scan = {
