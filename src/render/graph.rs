@@ -50,25 +50,15 @@ fn push_numbers(out: &mut String, parts: &[(&str, f64)]) {
     }
 }
 
-/// Appends `v` as [`F1`] writes it, without the formatting machinery.
+/// Appends `v` as [`F1`] writes it, without the formatting machinery: the whole part through
+/// itoa (as every other number a page pushes), then one decimal.
 fn push_f1(out: &mut String, v: f64) {
     let v = (v * 10.0).round() as i64;
     if v < 0 {
         out.push('-');
     }
     let v = v.unsigned_abs();
-    let mut digits = [0u8; 24];
-    let mut at = digits.len();
-    let mut whole = v / 10;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (whole % 10) as u8;
-        whole /= 10;
-        if whole == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+    super::push_num(out, v / 10);
     out.push('.');
     out.push(char::from(b'0' + (v % 10) as u8));
 }
