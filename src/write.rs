@@ -224,10 +224,13 @@ impl Prepared {
 }
 
 /// What the staging folder holds that can be rewritten in place: every folder and every
-/// regular file with one link. Anything else is removed first — symbolic links (a write
-/// must never follow one out of the folder), files with other hard links (rewriting them
-/// would change a copy someone made with `cp -al`), special files. `None` when there is no
-/// staging folder (or it could not be read, in which case it is removed).
+/// regular file. Anything else is removed first — symbolic links (a write must never follow
+/// one out of the folder) and special files (opening a FIFO for writing would wait for a
+/// reader). The types come from the folder listings (`d_type`), with no `stat` per entry: at
+/// 100,000 entities that was 300,000 calls beside load. Files with other hard links (a copy
+/// someone made with `cp -al`) are found when they are opened for writing ([`overwrite`]).
+/// `None` when there is no staging folder (or it could not be read, in which case it is
+/// removed).
 fn scan_staging(dir: &Path) -> Result<Option<Recycled>> {
     let meta = match std::fs::symlink_metadata(dir) {
         Ok(m) => m,
@@ -256,7 +259,7 @@ fn scan_staging(dir: &Path) -> Result<Option<Recycled>> {
             .ok()
             .and_then(|p| p.to_str())
             .map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"));
-        let reusable = ft.is_dir() || ft.is_file() && single_link(&entry);
+        let reusable = ft.is_dir() || ft.is_file();
         match rel {
             Some(rel) if reusable => {
                 if ft.is_dir() {
@@ -277,15 +280,38 @@ fn scan_staging(dir: &Path) -> Result<Option<Recycled>> {
     }))
 }
 
+/// Overwrites the file of the previous site at `path` with `bytes`, in place: its pages are
+/// reused instead of freed by a truncation and allocated again (on tmpfs, 30,000 files are
+/// rewritten in two thirds of the time). `Ok(false)` when `path` is not a regular file with
+/// one link — a symbolic link (never followed: `O_NOFOLLOW`), a folder, a file with other
+/// hard links (rewriting it would change the other copy) — or is missing: the caller then
+/// clears the way and writes a new file.
 #[cfg(unix)]
-fn single_link(entry: &walkdir::DirEntry) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    entry.metadata().is_ok_and(|m| m.nlink() == 1)
+fn overwrite(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    use std::io::Write;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(_) => return Ok(false),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.nlink() != 1 {
+        return Ok(false);
+    }
+    file.write_all(bytes)?;
+    if meta.len() > bytes.len() as u64 {
+        file.set_len(bytes.len() as u64)?;
+    }
+    Ok(true)
 }
 
 #[cfg(not(unix))]
-fn single_link(_: &walkdir::DirEntry) -> bool {
-    false
+fn overwrite(_: &Path, _: &[u8]) -> std::io::Result<bool> {
+    Ok(false)
 }
 
 impl Staging {
@@ -345,17 +371,19 @@ impl Staging {
             .expect("no panic holding the lock")
             .remove(rel);
         let parent_exists = rel.rsplit_once('/').is_none_or(|(p, _)| r.dirs.contains(p));
-        if parent_exists && std::fs::write(&path, bytes).is_ok() {
+        if parent_exists && overwrite(&path, bytes).is_ok_and(|done| done) {
             return Ok(());
         }
-        // A new folder, or the previous site had a file where this one has a folder (or the
-        // other way round): clear the way, then write as into a fresh folder.
+        // A new file or folder, a file with other links, or the previous site had a file
+        // where this one has a folder (or the other way round): clear the way, then write a
+        // new file as into a fresh folder.
         let mut prefix = self.dir.clone();
         for seg in rel.split('/') {
             prefix.push(seg);
             match std::fs::symlink_metadata(&prefix) {
                 Ok(m) if prefix == path && m.is_dir() => fsx::remove_dir_all_if_exists(&prefix)?,
-                Ok(m) if prefix != path && !m.is_dir() => fsx::remove_file_if_exists(&prefix)?,
+                Ok(_) if prefix == path => fsx::remove_file_if_exists(&prefix)?,
+                Ok(m) if !m.is_dir() => fsx::remove_file_if_exists(&prefix)?,
                 _ => {}
             }
         }

@@ -189,7 +189,9 @@ fn discard_previous_leaves_no_staging_folder() {
 }
 
 /// The recycled staging folder is ours, but what is in it is not trusted: a symbolic link
-/// must not lead a write out of it, and a file hard-linked elsewhere must not be rewritten.
+/// (to a folder or to a file) must not lead a write out of it, a file hard-linked elsewhere
+/// must not be rewritten, a FIFO must not hang the build, and a file rewritten in place must
+/// lose what its previous version had beyond the new length.
 #[cfg(unix)]
 #[test]
 fn rebuilds_never_write_through_links_left_in_the_staging_folder() {
@@ -209,9 +211,21 @@ fn rebuilds_never_write_through_links_left_in_the_staging_folder() {
     )
     .unwrap();
     let copy_before = std::fs::read(site.dir.join("copy-of-jane.html")).unwrap();
+    // A file that is a symbolic link to a file outside, a FIFO where a page goes (opening
+    // it for writing would wait for a reader), and a page longer than its next version.
+    std::fs::write(outside.join("theme.js"), "precious too").unwrap();
+    std::fs::remove_file(staging.join("theme.js")).unwrap();
+    std::os::unix::fs::symlink(outside.join("theme.js"), staging.join("theme.js")).unwrap();
+    let fifo = staging.join("events/beta-meeting/index.html");
+    std::fs::remove_file(&fifo).unwrap();
+    let c_fifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_fifo.as_ptr(), 0o644) }, 0);
+    std::fs::write(staging.join("people/index.html"), "x".repeat(1 << 20)).unwrap();
     std::fs::write(site.dir.join("content/index.md"), "Home, edited.\n").unwrap();
     assert_eq!(site.run(&["build"]).code, 0);
     assert_eq!(site.read("outside/index.html"), "precious");
+    assert_eq!(site.read("outside/theme.js"), "precious too");
     assert_eq!(
         std::fs::read(site.dir.join("copy-of-jane.html")).unwrap(),
         copy_before
