@@ -14,7 +14,7 @@
 use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
 
 use crate::load::{EntityPage, Passage};
-use crate::text::{fold_keep_case_mapped, fold_keep_case_mapped_into};
+use crate::text::{fold_keep_case_mapped, fold_keep_case_mapped_into, is_folded_keep_case};
 
 /// One mention in a passage: byte range in the passage's original text and the entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +109,14 @@ impl Matcher {
             }
             return Vec::new();
         };
+        if is_folded_keep_case(text) {
+            // Folding would copy the text and map each byte to itself.
+            if let Some(out) = folded_out {
+                out.push_str(text);
+                out.push('\0');
+            }
+            return self.matches(ac, text, text, |i| i as u32);
+        }
         thread_local! {
             static BUFFERS: std::cell::RefCell<(String, Vec<u32>)> = Default::default();
         }
@@ -118,11 +126,19 @@ impl Matcher {
                 out.push_str(folded);
                 out.push('\0');
             }
-            self.matches(ac, text, folded, map)
+            self.matches(ac, text, folded, |i| map[i])
         })
     }
 
-    fn matches(&self, ac: &AhoCorasick, text: &str, folded: &str, map: &[u32]) -> Vec<Mention> {
+    /// The mentions in `text`, searched in `folded`, whose byte `i` came from byte `map(i)`
+    /// of `text` (`map(folded.len())` is `text.len()`).
+    fn matches(
+        &self,
+        ac: &AhoCorasick,
+        text: &str,
+        folded: &str,
+        map: impl Fn(usize) -> u32,
+    ) -> Vec<Mention> {
         let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
         let bytes = folded.as_bytes();
         let mut found = Vec::new();
@@ -136,8 +152,8 @@ impl Matcher {
             // though folding removed the apostrophe. An ASCII letter or digit copied right
             // before `p`'s character decides alone (the common case, and cheap).
             let inside_word =
-                p > 0 && bytes[p - 1].is_ascii_alphanumeric() && map[p - 1] + 1 == map[p];
-            if inside_word || is_word(text[..map[p] as usize].chars().next_back()) {
+                p > 0 && bytes[p - 1].is_ascii_alphanumeric() && map(p - 1) + 1 == map(p);
+            if inside_word || is_word(text[..map(p) as usize].chars().next_back()) {
                 p += 1;
                 continue;
             }
@@ -146,7 +162,7 @@ impl Matcher {
             let mut limit = bytes.len();
             let mut hit = None;
             while let Some(m) = ac.find(Input::new(folded).span(p..limit).anchored(Anchored::Yes)) {
-                let last = map[m.end() - 1] as usize;
+                let last = map(m.end() - 1) as usize;
                 let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
                 if !is_word(text[end..].chars().next()) {
                     hit = Some((m, end));
@@ -159,7 +175,7 @@ impl Matcher {
                 continue;
             };
             found.push(Mention {
-                start: map[p] as usize,
+                start: map(p) as usize,
                 end,
                 entity: self.owners[m.pattern().as_usize()],
             });
