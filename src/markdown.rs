@@ -252,13 +252,17 @@ fn plain_event(ev: &Event<'_>, out: &mut String) {
 
 /// Plain body text outside links, code, headings and raw HTML, for unlinked-mention checks:
 /// the byte ranges of `body` whose text is the body's own bytes, and the other runs (text
-/// with entities or escapes decoded) with the offset where they start.
+/// with entities or escapes decoded) with the offset where they start. A range runs on over
+/// soft line breaks (a paragraph's wrapped lines read as one line), so a name wrapped onto
+/// the next line is still a mention; anything else ends it.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Prose {
     /// Ranges of `body`, in order.
     pub exact: Vec<std::ops::Range<usize>>,
     /// Decoded runs: (offset of the run in `body`, text).
     pub decoded: Vec<(usize, String)>,
+    /// The last event was a soft break right after the last exact range.
+    after_soft_break: bool,
 }
 
 /// The [`Prose`] of a body.
@@ -286,6 +290,15 @@ fn prose_event(
             if range.end <= end && text.get(range.clone()) == Some(&**t) {
                 match out.exact.last_mut() {
                     Some(last) if last.end == range.start => last.end = range.end,
+                    // Only the line break and the next line's indentation lie between.
+                    Some(last)
+                        if out.after_soft_break
+                            && text[last.end..range.start]
+                                .bytes()
+                                .all(|b| b.is_ascii_whitespace()) =>
+                    {
+                        last.end = range.end
+                    }
                     _ => out.exact.push(range.clone()),
                 }
             } else {
@@ -294,6 +307,9 @@ fn prose_event(
         }
         _ => {}
     }
+    out.after_soft_break = matches!(ev, Event::SoftBreak)
+        && *depth_skip == 0
+        && out.exact.last().is_some_and(|last| last.end == range.start);
 }
 
 /// Heading ids unique within one page: `[a-z0-9-]` only.
@@ -530,6 +546,25 @@ fn with_section<'a>(url: &'a str, section: Option<&str>) -> std::borrow::Cow<'a,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_runs_over_soft_line_breaks_and_stops_at_anything_else() {
+        let body = "Katiba\n   Macina *and* [[X]] Ansar\n\nDine.  \nHard \\\nbreak";
+        let prose = prose(body);
+        let runs: Vec<&str> = prose.exact.iter().map(|r| &body[r.clone()]).collect();
+        assert_eq!(
+            runs,
+            [
+                "Katiba\n   Macina ",
+                "and",
+                " ",
+                " Ansar",
+                "Dine.",
+                "Hard ",
+                "break"
+            ]
+        );
+    }
 
     struct R;
     fn jnim() -> LinkInfo {

@@ -1044,19 +1044,23 @@ fn unlinked_mentions(
             let mut folded = keep_folded.then(String::new);
             let mut seen = BTreeSet::new();
             let mut d = Vec::new();
-            // One pass of the automaton over the whole body, keeping the mentions that lie
-            // within one prose range; decoded runs (rare) are matched on their own.
+            // Each prose range (a run of plain text between links, markup and line breaks)
+            // is matched on its own: a mention never spans two, and a run is mostly text that
+            // folding leaves as it is, which the matcher searches without a folded copy (the
+            // whole body, with its line breaks and markup, always needed one). Decoded runs
+            // (rare) likewise.
             let body = e.page.body();
             let prose = &scanned[id].prose;
-            let mut found: Vec<(usize, usize, &str)> = matcher
-                .find_in_recording(body, folded.as_mut())
-                .into_iter()
-                .filter(|m| {
-                    let i = prose.exact.partition_point(|r| r.end < m.end);
-                    prose.exact.get(i).is_some_and(|r| r.start <= m.start)
-                })
-                .map(|m| (m.start, m.entity, &body[m.start..m.end]))
-                .collect();
+            let mut found: Vec<(usize, usize, &str)> = Vec::new();
+            for r in &prose.exact {
+                let run = &body[r.clone()];
+                found.extend(
+                    matcher
+                        .find_in_recording(run, folded.as_mut())
+                        .into_iter()
+                        .map(|m| (r.start + m.start, m.entity, &run[m.start..m.end])),
+                );
+            }
             for (off, run) in &prose.decoded {
                 found.extend(
                     matcher
@@ -1072,7 +1076,9 @@ fn unlinked_mentions(
                 }
                 let at = e.page.body_offset + pos;
                 let target = &resolved[t].page;
-                let link = if crate::text::fold(name) == crate::text::fold(&target.title) {
+                // A name wrapped onto the next line reads (and is linked) with one space.
+                let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+                let link = if crate::text::fold(&name) == crate::text::fold(&target.title) {
                     format!("[[{name}]]")
                 } else {
                     format!("[[{}|{name}]]", target.slug)
