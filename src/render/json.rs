@@ -129,11 +129,33 @@ pub fn export(w: &Wiki) -> Vec<u8> {
             }
         })
         .collect();
-    let mut out = sonic_rs::to_vec_pretty(&Export {
-        title: &w.config.title,
-        entities,
-        sources,
-    })
+    // Sized up front from what it holds (the indented JSON is mostly fixed keys around the
+    // quotes and titles): grown by doubling, the buffer was copied a dozen times, 27 MB at
+    // 10,000 entities. The estimate is 1.3–1.7× the size on the shipped and synthetic wikis;
+    // capacity never touched costs no memory.
+    let estimate = w
+        .entities
+        .iter()
+        .map(|e| {
+            1024 + e.page.summary.len()
+                + e.citations
+                    .iter()
+                    .map(|c| 192 + c.quote.len())
+                    .sum::<usize>()
+                + 320 * e.relations.len()
+                + 128 * (e.page.facts.len() + e.page.aliases.len())
+        })
+        .sum::<usize>()
+        + 384 * w.sources.len();
+    let mut out = Vec::with_capacity(estimate);
+    sonic_rs::to_writer_pretty(
+        &mut out,
+        &Export {
+            title: &w.config.title,
+            entities,
+            sources,
+        },
+    )
     .expect("export serialises");
     out.push(b'\n');
     out

@@ -116,18 +116,21 @@ pub fn files_each(
             });
         }
     }
-    // Chunk ranges with their estimated JSON size (the buffer each is written into).
+    // Chunk ranges with their estimated JSON size (the buffer each is written into), plus
+    // the room sonic-rs reserves before writing a string: six bytes per byte (the worst
+    // escaping), so a chunk ending in a long body would otherwise grow and copy its buffer.
     let mut ranges = Vec::new();
-    let (mut start, mut size) = (0, 0);
+    let (mut start, mut size, mut longest) = (0, 0, 0);
     for (i, t) in texts.iter().enumerate() {
         size += t.b.len() + t.t.len() + t.u.len() + 40;
+        longest = longest.max(t.b.len());
         if size >= CHUNK_BYTES {
-            ranges.push((start..i + 1, size));
-            (start, size) = (i + 1, 0);
+            ranges.push((start..i + 1, size + 6 * longest + 64));
+            (start, size, longest) = (i + 1, 0, 0);
         }
     }
     if start < texts.len() {
-        ranges.push((start..texts.len(), size));
+        ranges.push((start..texts.len(), size + 6 * longest + 64));
     }
     let mut paths: Vec<String> = ranges
         .par_iter()
