@@ -15,6 +15,7 @@
 
 use serde::Serialize;
 
+use super::view::Html;
 use super::{push_num, Renderer};
 use crate::text::escape_html_into as esc;
 
@@ -25,7 +26,7 @@ pub struct Fragment {
     /// Number of items.
     pub count: usize,
     /// The items' HTML (`<li>` elements).
-    pub html: String,
+    pub html: Html,
 }
 
 /// An entity's URL and title, escaped once per build for the lists that link it.
@@ -69,7 +70,7 @@ impl Renderer<'_> {
         }
         Fragment {
             count: ids.len(),
-            html,
+            html: html.into(),
         }
     }
 
@@ -90,7 +91,7 @@ impl Renderer<'_> {
         }
         Fragment {
             count: passages.len(),
-            html,
+            html: html.into(),
         }
     }
 
@@ -138,7 +139,7 @@ impl Renderer<'_> {
         }
         Fragment {
             count: e.citations.len(),
-            html,
+            html: html.into(),
         }
     }
 
@@ -161,7 +162,7 @@ impl Renderer<'_> {
         }
         Fragment {
             count: entries.len(),
-            html,
+            html: html.into(),
         }
     }
 
@@ -235,7 +236,7 @@ impl Renderer<'_> {
         }
         Fragment {
             count: passages.len(),
-            html,
+            html: html.into(),
         }
     }
 

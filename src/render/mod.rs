@@ -667,14 +667,14 @@ impl Renderer<'_> {
                 facts,
                 relations,
                 relation_groups,
-                body_html,
+                body_html: body_html.into(),
                 references: self.references(id, &urls),
                 backlinks: self.entity_list(&e.backlinks),
                 mentioned_in: self.passage_list(&e.mentioned_in),
                 mentioned_not_cited: self.passage_list(&e.mentioned_not_cited),
                 timeline: self.timeline_list(id),
-                json_ld: publish::json_ld(w, id),
-                graph_svg: self.entity_graph(id),
+                json_ld: publish::json_ld(w, id).into(),
+                graph_svg: self.entity_graph(id).into(),
             },
         };
         let v = &view.entity;
@@ -753,7 +753,7 @@ impl Renderer<'_> {
         let view = HomePageView {
             meta: self.meta(&title, "", "index.html"),
             home: HomeView {
-                body_html,
+                body_html: body_html.into(),
                 counts: Counts {
                     entities: w.entities.len(),
                     sources: w.sources.len(),

@@ -158,7 +158,7 @@ impl Renderer<'_> {
                 "Every typed relation between the wiki's entities.",
                 "graph/",
             ),
-            svg: graph::overview(&nodes, &edges),
+            svg: graph::overview(&nodes, &edges).into(),
             nodes: nodes.len(),
             edges: edges.len(),
         };

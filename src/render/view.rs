@@ -112,6 +112,48 @@ pub struct RelationView {
     pub cite: Option<CiteMark>,
 }
 
+/// HTML built by refwiki (editor text in it escaped), handed to templates as a string Tera
+/// knows is safe: a template writes it as it is (no `| safe`, which would copy it once more),
+/// and serialising a view passes the value on instead of copying the string. An entity page
+/// carries 15–20 KB of it.
+#[derive(Debug, Clone)]
+pub struct Html(tera::Value);
+
+impl Html {
+    /// The HTML as text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str().unwrap_or_default()
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.as_str().len()
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
+
+impl From<String> for Html {
+    fn from(html: String) -> Html {
+        Html(tera::Value::safe_string(&html))
+    }
+}
+
+impl Default for Html {
+    fn default() -> Html {
+        Html::from(String::new())
+    }
+}
+
+impl Serialize for Html {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 /// A [`RelationView`] made a template value once, so that `relations` and `relation_groups`
 /// share it instead of each converting it again (Tera 2 takes a `Value` met during
 /// serialisation as it is, an `Arc` clone). Serialised by anything else, it is the
@@ -185,7 +227,7 @@ pub struct EntityView {
     /// The same relations grouped by label, for the infobox.
     pub relation_groups: Vec<RelationGroupView>,
     /// Rendered body (trusted HTML: produced by the Markdown adapter, raw HTML disabled).
-    pub body_html: String,
+    pub body_html: Html,
     /// Numbered references (pre-rendered, see `fragments.rs`).
     pub references: Fragment,
     /// Pages linking here (pre-rendered).
@@ -195,12 +237,12 @@ pub struct EntityView {
     /// Passages mentioning this entity that it does not cite (pre-rendered).
     pub mentioned_not_cited: Fragment,
     /// schema.org JSON-LD, already safe to inline in a `<script>` (trusted).
-    pub json_ld: String,
+    pub json_ld: Html,
     /// This entity's dated facts and the dated entities it relates to, in date order
     /// (pre-rendered).
     pub timeline: Fragment,
     /// The relation neighbourhood as an inline SVG (trusted, built from escaped text), or empty.
-    pub graph_svg: String,
+    pub graph_svg: Html,
 }
 
 /// One dated entry of a timeline.
@@ -242,7 +284,7 @@ pub struct GraphPageView {
     /// Page metadata.
     pub meta: PageMeta,
     /// The overview SVG (trusted).
-    pub svg: String,
+    pub svg: Html,
     /// Entities drawn.
     pub nodes: usize,
     /// Relations drawn.
@@ -292,7 +334,7 @@ pub struct HomePageView {
 #[derive(Debug, Clone, Serialize)]
 pub struct HomeView {
     /// Rendered `content/index.md` body.
-    pub body_html: String,
+    pub body_html: Html,
     /// Counts.
     pub counts: Counts,
     /// Sources.

@@ -274,3 +274,40 @@ fn base_url_sub_path_prefixes_every_link() {
         "{page}"
     );
 }
+
+/// Custom templates: the HTML refwiki builds (bodies, fragments, JSON-LD, graphs) is written as
+/// it is with or without `| safe` (templates written for earlier versions keep working), and
+/// editor text stays escaped.
+#[test]
+fn custom_templates_write_built_html_as_it_is_with_or_without_safe() {
+    let site = Site::fixture("fixtures/basic");
+    site.write(
+        "content/people/jane-roe.md",
+        site.read("content/people/jane-roe.md")
+            .replace("title = \"Jane Roe\"", "title = \"Jane <b>Roe</b>\""),
+    );
+    for filter in ["", " | safe"] {
+        site.write(
+            "templates/entity.html",
+            format!(
+                "<h1>{{{{ entity.title }}}}</h1>\n<div>{{{{ entity.body_html{filter} }}}}</div>\n\
+                 <ol>{{{{ entity.references.html{filter} }}}}</ol>\n\
+                 <script>{{{{ entity.json_ld{filter} }}}}</script>\n"
+            ),
+        );
+        let run = site.run(&["build"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let page = site.read("public/people/jane-roe/index.html");
+        assert!(
+            page.contains("<h1>Jane &lt;b&gt;Roe&lt;"),
+            "{filter:?}: {page}"
+        );
+        assert!(page.contains("<div><p>"), "{filter:?}: {page}");
+        assert!(page.contains("<li id=\"cite-1\">"), "{filter:?}: {page}");
+        assert!(
+            page.contains("<script>{\"@context\":"),
+            "{filter:?}: {page}"
+        );
+        assert!(!page.contains("&lt;p&gt;"), "{filter:?}: {page}");
+    }
+}
