@@ -163,13 +163,13 @@ pub fn json_ld(w: &Wiki, id: usize) -> String {
             .and_then(|f| f.date)
             .map(|d| d.to_string())
     };
-    let mut cites: Vec<String> = e
-        .citations
-        .iter()
-        .map(|c| abs(w, &format!("sources/{}/", w.sources[c.source].source.id)))
+    // One URL per cited source (an entity cites a source several times), sorted by URL.
+    let sources: std::collections::BTreeSet<usize> = e.citations.iter().map(|c| c.source).collect();
+    let mut cites: Vec<String> = sources
+        .into_iter()
+        .map(|s| abs(w, &format!("sources/{}/", w.sources[s].source.id)))
         .collect();
     cites.sort();
-    cites.dedup();
     let ld = JsonLd {
         context: "https://schema.org",
         kind: schema,
@@ -191,9 +191,19 @@ pub fn json_ld(w: &Wiki, id: usize) -> String {
 /// Makes JSON safe inside an HTML `<script>` element: `<`, `>` and `&` as `\u` escapes (valid
 /// JSON, and no `</script>` can appear).
 pub fn script_safe_json(json: &str) -> String {
-    json.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(i) = rest.find(['<', '>', '&']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'<' => "\\u003c",
+            b'>' => "\\u003e",
+            _ => "\\u0026",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -206,5 +216,9 @@ mod tests {
         assert!(!s.contains("</script") && !s.contains('<') && !s.contains('&'));
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back["t"], "</script><script>alert(1)</script>&");
+        assert_eq!(
+            script_safe_json(r#"{"a":"<&>x","b":"plain"}"#),
+            r#"{"a":"\u003c\u0026\u003ex","b":"plain"}"#
+        );
     }
 }
