@@ -30,6 +30,27 @@ fn is_dash(c: char) -> bool {
     matches!(c, '-' | '_' | '\u{2010}'..='\u{2015}' | '\u{2212}')
 }
 
+/// What folding does with an ASCII byte: the byte-level form of [`is_apostrophe`] and
+/// [`is_dash`] with whitespace, shared by the byte paths of [`fold_into`] and
+/// [`fold_keep_case_mapped_into`] and by the table behind [`is_plain_ascii`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AsciiFold {
+    /// An apostrophe or backtick: removed.
+    Dropped,
+    /// Whitespace, a hyphen or an underscore: one space between words.
+    Separator,
+    /// Anything else: kept.
+    Kept,
+}
+
+const fn ascii_fold(b: u8) -> AsciiFold {
+    match b {
+        b'\'' | b'`' => AsciiFold::Dropped,
+        b'\t'..=b'\r' | b' ' | b'-' | b'_' => AsciiFold::Separator,
+        _ => AsciiFold::Kept,
+    }
+}
+
 /// Folds a name for comparison: NFKD, combining marks dropped, lowercase, apostrophes removed,
 /// hyphens and underscores as spaces, runs of whitespace collapsed, trimmed.
 ///
@@ -67,10 +88,10 @@ pub fn fold_into(s: &str, out: &mut String) {
         let b = bytes[i];
         if b.is_ascii() {
             // The fast path for nearly all text: `emit`'s decisions on one byte.
-            match b {
-                b'\'' | b'`' => {}
-                b'\t'..=b'\r' | b' ' | b'-' | b'_' => pending_space = out.len() > start,
-                _ => {
+            match ascii_fold(b) {
+                AsciiFold::Dropped => {}
+                AsciiFold::Separator => pending_space = out.len() > start,
+                AsciiFold::Kept => {
                     if std::mem::take(&mut pending_space) {
                         out.push(' ');
                     }
@@ -149,7 +170,7 @@ static PLAIN_ASCII: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
     while b < 128 {
-        t[b] = !matches!(b as u8, b'\'' | b'`' | b'\t'..=b'\r' | b' ' | b'-' | b'_');
+        t[b] = matches!(ascii_fold(b as u8), AsciiFold::Kept);
         b += 1;
     }
     t
@@ -209,14 +230,14 @@ pub fn fold_keep_case_mapped_into(s: &str, out: &mut String, map: &mut Vec<u32>)
         let b = bytes[i];
         if b.is_ascii() {
             // The fast path for nearly all text: the same decisions as `emit`, on bytes.
-            match b {
-                b'\'' | b'`' => {}
-                b'\t'..=b'\r' | b' ' | b'-' | b'_' => {
+            match ascii_fold(b) {
+                AsciiFold::Dropped => {}
+                AsciiFold::Separator => {
                     if !out.is_empty() && pending_space.is_none() {
                         pending_space = Some(i);
                     }
                 }
-                _ => {
+                AsciiFold::Kept => {
                     if let Some(at) = pending_space.take() {
                         out.push(' ');
                         map.push(at as u32);
