@@ -130,6 +130,9 @@ pub fn is_folded_keep_case(s: &str) -> bool {
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
         return false;
     }
+    // Non-ASCII, and the bytes `ascii_fold` does not keep but the space, written as
+    // comparisons (a table lookup would not vectorise); the property test below holds the
+    // two definitions together.
     let changed = |c: u8| {
         (c >= 0x80)
             | (c == b'\'')

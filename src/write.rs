@@ -380,11 +380,12 @@ impl Staging {
         let mut prefix = self.dir.clone();
         for seg in rel.split('/') {
             prefix.push(seg);
+            // Folders on the way stay; anything else in the way goes.
             match std::fs::symlink_metadata(&prefix) {
-                Ok(m) if prefix == path && m.is_dir() => fsx::remove_dir_all_if_exists(&prefix)?,
-                Ok(_) if prefix == path => fsx::remove_file_if_exists(&prefix)?,
-                Ok(m) if !m.is_dir() => fsx::remove_file_if_exists(&prefix)?,
-                _ => {}
+                Ok(m) if m.is_dir() && prefix != path => {}
+                Ok(m) if m.is_dir() => fsx::remove_dir_all_if_exists(&prefix)?,
+                Ok(_) => fsx::remove_file_if_exists(&prefix)?,
+                Err(_) => {}
             }
         }
         fsx::write(&path, bytes)

@@ -911,13 +911,13 @@ fn byline(s: &crate::load::Source) -> String {
     .join(", ")
 }
 
-/// First letter for A–Z grouping: folded ASCII uppercase, or `#`.
 /// Appends `n` in decimal: itoa instead of the formatting machinery, for the numbers in
 /// every list item and citation URL.
 pub(crate) fn push_num(out: &mut String, n: impl itoa::Integer) {
     out.push_str(itoa::Buffer::new().format(n));
 }
 
+/// First letter for A–Z grouping: folded ASCII uppercase, or `#`.
 fn letter(title: &str) -> String {
     match fold(title).chars().next() {
         Some(c) if c.is_ascii_alphabetic() => c.to_ascii_uppercase().to_string(),

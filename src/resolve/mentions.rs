@@ -14,7 +14,7 @@
 use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
 
 use crate::load::{EntityPage, Passage};
-use crate::text::{fold_keep_case_mapped, fold_keep_case_mapped_into, is_folded_keep_case};
+use crate::text::{fold_keep_case_mapped_into, is_folded_keep_case};
 
 /// One mention in a passage: byte range in the passage's original text and the entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,32 +101,29 @@ impl Matcher {
     /// [`Matcher::find_in`], also appending the folded text and a `\0` to `folded` when given
     /// (`serve` keeps it to decide, when names change, whether the text can contain them).
     pub fn find_in_recording(&self, text: &str, folded_out: Option<&mut String>) -> Vec<Mention> {
-        let Some(ac) = &self.ac else {
+        let record = |folded: &str| {
             if let Some(out) = folded_out {
-                let (f, _) = fold_keep_case_mapped(text);
-                out.push_str(&f);
+                out.push_str(folded);
                 out.push('\0');
             }
-            return Vec::new();
         };
         if is_folded_keep_case(text) {
             // Folding would copy the text and map each byte to itself.
-            if let Some(out) = folded_out {
-                out.push_str(text);
-                out.push('\0');
-            }
-            return self.matches(ac, text, text, |i| i as u32);
+            record(text);
+            return self
+                .ac
+                .as_ref()
+                .map_or_else(Vec::new, |ac| self.matches(ac, text, text, |i| i as u32));
         }
         thread_local! {
             static BUFFERS: std::cell::RefCell<(String, Vec<u32>)> = Default::default();
         }
         BUFFERS.with_borrow_mut(|(folded, map)| {
             fold_keep_case_mapped_into(text, folded, map);
-            if let Some(out) = folded_out {
-                out.push_str(folded);
-                out.push('\0');
-            }
-            self.matches(ac, text, folded, |i| map[i])
+            record(folded);
+            self.ac
+                .as_ref()
+                .map_or_else(Vec::new, |ac| self.matches(ac, text, folded, |i| map[i]))
         })
     }
 
