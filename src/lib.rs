@@ -108,7 +108,11 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     let tera = render::templates::load(root)?;
     let (corpus, mut diags) = load::load(root, opts.base_url.as_deref())?;
     lap("load", &mut timings);
-    let (wiki, rd) = resolve::resolve(corpus);
+    // A build that writes renders every page: bodies are compiled to HTML as they are scanned.
+    let (wiki, rd) = match out_dir {
+        Some(_) => resolve::resolve_to_render(corpus),
+        None => resolve::resolve(corpus),
+    };
     diags.extend(rd);
     let diagnostics = Diagnostics::finish(diags);
     lap("resolve", &mut timings);

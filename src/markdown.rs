@@ -1,7 +1,8 @@
 //! Markdown bodies through pulldown-cmark: one place that knows the parser options, scans a body
 //! for what `resolve` must check (wikilinks, `.md` links, `[^key]` citation references, headings,
-//! raw HTML, unsafe URLs), and renders a body to HTML through an event adapter that resolves
-//! links and citations.
+//! raw HTML, unsafe URLs), and compiles a body to HTML through an event adapter, in the same
+//! parse: what depends on other pages (links, citation marks) is left as holes, filled when a
+//! page is rendered, so each version of a body is parsed once.
 //!
 //! Citation references are ordinary footnote references. Because GFM-style footnotes without a
 //! definition parse as plain text, [`prepare`] appends a synthetic definition for every
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 
-use crate::text::{escape_html, slugify};
+use crate::text::{escape_html_into, slugify};
 
 /// The parser options used for every entity and home-page body.
 pub fn options() -> Options {
@@ -94,78 +95,110 @@ pub enum Item {
 
 /// Scans a body for the items `resolve` checks.
 pub fn scan(body: &str) -> Vec<Item> {
-    scan_all(body).0
+    scan_body(body, false).items
 }
 
 /// [`scan`] and [`prose`] in one pass of the parser (bodies are the bulk of a wiki's text).
 pub fn scan_all(body: &str) -> (Vec<Item>, Prose) {
+    let s = scan_body(body, false);
+    (s.items, s.prose)
+}
+
+/// What one pass of the parser over a body gives: see [`scan_body`].
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// What `resolve` checks.
+    pub items: Vec<Item>,
+    /// The prose searched for unlinked mentions.
+    pub prose: Prose,
+    /// When asked for: the body [`compile`]d to HTML, and its [`plain_text`].
+    pub rendered: Option<(Compiled, PlainText)>,
+}
+
+/// Scans a body ([`scan`], [`prose`]) and, with `render`, also compiles it to HTML and makes
+/// its plain text, all from one parse: a build needs all four of every body, and parsing is
+/// the larger part of each.
+pub fn scan_body(body: &str, render: bool) -> Scan {
     let (text, end) = prepare(body);
-    let mut items = Vec::new();
+    let mut scan = Scan::default();
     let mut ids = Ids::default();
     let mut heading: Option<String> = None;
-    let mut prose = Prose::default();
     let mut depth_skip = 0usize;
+    let mut compiler = render.then(|| Compiler::new(body.len(), end));
     for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
         let start = range.start;
         if start < end {
-            prose_event(&ev, &range, &text, end, &mut depth_skip, &mut prose);
+            prose_event(&ev, &range, &text, end, &mut depth_skip, &mut scan.prose);
         }
-        match ev {
-            Event::Start(Tag::Link {
-                link_type: LinkType::WikiLink { .. },
-                dest_url,
-                ..
-            }) => {
-                let (t, s) = split_section(&dest_url);
-                items.push(Item::WikiLink {
-                    target: t,
-                    section: s,
+        scan_event(&ev, start, end, &mut ids, &mut heading, &mut scan.items);
+        if let Some(c) = compiler.as_mut() {
+            c.event(ev, start, &text);
+        }
+    }
+    scan.rendered = compiler.map(Compiler::finish);
+    scan
+}
+
+/// Feeds one event (starting at `start`) to the items being scanned.
+fn scan_event(
+    ev: &Event<'_>,
+    start: usize,
+    end: usize,
+    ids: &mut Ids,
+    heading: &mut Option<String>,
+    items: &mut Vec<Item>,
+) {
+    match ev {
+        Event::Start(Tag::Link {
+            link_type: LinkType::WikiLink { .. },
+            dest_url,
+            ..
+        }) => {
+            let (t, s) = split_section(dest_url);
+            items.push(Item::WikiLink {
+                target: t,
+                section: s,
+                start,
+            });
+        }
+        Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => {
+            if !url_is_safe(dest_url) {
+                items.push(Item::UnsafeUrl {
+                    url: dest_url.to_string(),
+                    start,
+                });
+            } else if let Some((stem, section)) = md_link(dest_url) {
+                items.push(Item::MdLink {
+                    stem,
+                    section,
                     start,
                 });
             }
-            Event::Start(Tag::Link { dest_url, .. })
-            | Event::Start(Tag::Image { dest_url, .. }) => {
-                if !url_is_safe(&dest_url) {
-                    items.push(Item::UnsafeUrl {
-                        url: dest_url.to_string(),
-                        start,
-                    });
-                } else if let Some((stem, section)) = md_link(&dest_url) {
-                    items.push(Item::MdLink {
-                        stem,
-                        section,
-                        start,
-                    });
-                }
-            }
-            Event::FootnoteReference(key) if start < end => items.push(Item::Cite {
-                key: key.to_string(),
-                start,
-            }),
-            Event::Start(Tag::FootnoteDefinition(_)) if start < end => {
-                items.push(Item::FootnoteDef { start })
-            }
-            Event::Html(_) | Event::InlineHtml(_) if start < end => {
-                items.push(Item::RawHtml { start })
-            }
-            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some(h) = heading.take() {
-                    items.push(Item::Heading {
-                        id: ids.make(&h),
-                        text: h,
-                    });
-                }
-            }
-            Event::Text(t) | Event::Code(t) => {
-                if let Some(h) = heading.as_mut() {
-                    h.push_str(&t);
-                }
-            }
-            _ => {}
         }
+        Event::FootnoteReference(key) if start < end => items.push(Item::Cite {
+            key: key.to_string(),
+            start,
+        }),
+        Event::Start(Tag::FootnoteDefinition(_)) if start < end => {
+            items.push(Item::FootnoteDef { start })
+        }
+        Event::Html(_) | Event::InlineHtml(_) if start < end => items.push(Item::RawHtml { start }),
+        Event::Start(Tag::Heading { .. }) => *heading = Some(String::new()),
+        Event::End(TagEnd::Heading(_)) => {
+            if let Some(h) = heading.take() {
+                items.push(Item::Heading {
+                    id: ids.make(&h),
+                    text: h,
+                });
+            }
+        }
+        Event::Text(t) | Event::Code(t) => {
+            if let Some(h) = heading.as_mut() {
+                h.push_str(t);
+            }
+        }
+        _ => {}
     }
-    (items, prose)
 }
 
 fn split_section(dest: &str) -> (String, Option<String>) {
@@ -235,18 +268,114 @@ pub fn plain_text(body: &str) -> String {
         if range.start >= end {
             break;
         }
-        plain_event(&ev, &mut out);
+        if let Some(s) = plain_piece(&ev) {
+            out.push_str(s);
+        }
     }
     out
 }
 
-/// What one event adds to a [`plain_text`].
-fn plain_event(ev: &Event<'_>, out: &mut String) {
+/// What one event adds to a [`plain_text`], if anything.
+fn plain_piece<'e>(ev: &'e Event<'_>) -> Option<&'e str> {
     match ev {
-        Event::Text(t) | Event::Code(t) => out.push_str(t),
-        Event::SoftBreak | Event::HardBreak => out.push(' '),
-        Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => out.push('\n'),
-        _ => {}
+        Event::Text(t) | Event::Code(t) => Some(t),
+        Event::SoftBreak | Event::HardBreak => Some(" "),
+        Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => Some("\n"),
+        _ => None,
+    }
+}
+
+/// A body's [`plain_text`], kept small: most of it is runs of the body's own bytes, kept as
+/// ranges of the body; only the rest (decoded entities and escapes, typographic quotes, line
+/// breaks) is kept as text. A build keeps one for every body until its search index is
+/// written: as whole strings, 10,000 bodies took 39 MB.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PlainText {
+    pieces: Vec<Piece>,
+    /// The text of the [`Piece::Other`] pieces.
+    other: String,
+    /// The body was too long for `u32` offsets: nothing is kept, [`PlainText::text`] parses.
+    reparse: bool,
+}
+
+/// A run of a [`PlainText`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Piece {
+    /// Bytes `start..end` of the body.
+    Body(u32, u32),
+    /// Bytes `start..end` of [`PlainText::other`].
+    Other(u32, u32),
+}
+
+impl PlainText {
+    /// Appends `s`, a piece of the plain text of the body that starts `text` (whose first
+    /// `end` bytes are the body's).
+    fn push(&mut self, s: &str, text: &str, end: usize) {
+        if self.reparse {
+            return;
+        }
+        let (Ok(_), Ok(other_len)) = (
+            u32::try_from(end),
+            u32::try_from(self.other.len() + s.len()),
+        ) else {
+            *self = PlainText {
+                reparse: true,
+                ..PlainText::default()
+            };
+            return;
+        };
+        // A piece borrowed from the body is found by its address.
+        let at = (s.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+        if at <= end && s.len() <= end - at {
+            let (start, stop) = (at as u32, (at + s.len()) as u32);
+            match self.pieces.last_mut() {
+                Some(Piece::Body(_, e)) if *e == start => *e = stop,
+                _ => self.pieces.push(Piece::Body(start, stop)),
+            }
+        } else {
+            let start = self.other.len() as u32;
+            self.other.push_str(s);
+            match self.pieces.last_mut() {
+                Some(Piece::Other(_, e)) if *e == start => *e = other_len,
+                _ => self.pieces.push(Piece::Other(start, other_len)),
+            }
+        }
+    }
+
+    /// The length of [`PlainText::text`].
+    pub fn len(&self, body: &str) -> usize {
+        if self.reparse {
+            return plain_text(body).len();
+        }
+        self.pieces
+            .iter()
+            .map(|p| match *p {
+                Piece::Body(s, e) | Piece::Other(s, e) => (e - s) as usize,
+            })
+            .sum()
+    }
+
+    /// The plain text of `body`, which must be the body this was made from.
+    pub fn text(&self, body: &str) -> String {
+        if self.reparse {
+            return plain_text(body);
+        }
+        let mut out = String::with_capacity(self.len(body));
+        for p in &self.pieces {
+            // `get`: a body that is not the one this was made from gives wrong text, not a panic.
+            let piece = match *p {
+                Piece::Body(s, e) => body.get(s as usize..e as usize),
+                Piece::Other(s, e) => self.other.get(s as usize..e as usize),
+            };
+            out.push_str(piece.unwrap_or_default());
+        }
+        out
+    }
+
+    /// Frees spare capacity (kept until a build ends).
+    fn shrink(&mut self) {
+        self.pieces.shrink_to_fit();
+        self.other.shrink_to_fit();
     }
 }
 
@@ -366,59 +495,200 @@ fn table_alignment_as_classes(html: String) -> String {
         .replace(" style=\"text-align: right\"", " class=\"align-right\"")
 }
 
-/// How a link opened by the renderer must be closed.
-enum LinkEnd {
-    /// A Markdown link event.
-    Normal,
-    /// A raw `<a …>` carrying preview attributes.
-    Html,
-    /// A broken-link `<span>`.
-    Broken,
-}
-
 /// Renders a body to HTML, resolving wikilinks, `.md` links and citation references, and giving
 /// headings ids. Returns the HTML and the headings (id, text).
 pub fn render(body: &str, r: &dyn Resolver) -> (String, Vec<(String, String)>) {
-    render_with_plain(body, r, None)
+    let c = compile(body);
+    (c.fill(r), c.headings)
 }
 
-/// [`render`], also writing the body's [`plain_text`] into `plain` when given: the same parse
-/// serves both (a build needs the plain text of every body for its search index).
-pub fn render_with_plain(
-    body: &str,
-    r: &dyn Resolver,
-    mut plain: Option<&mut String>,
-) -> (String, Vec<(String, String)>) {
-    let (text, end) = prepare(body);
-    let mut ids = Ids::default();
-    let mut headings = Vec::new();
-    let mut events: Vec<Event<'_>> = Vec::new();
-    let mut in_heading: Option<(usize, String)> = None;
-    let mut skip_depth = 0usize;
-    let mut link_stack: Vec<LinkEnd> = Vec::new();
-    for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
-        if let Some(p) = plain.as_deref_mut() {
-            if range.start >= end {
-                plain = None; // `plain_text` stops at the first synthetic event
-            } else {
-                plain_event(&ev, p);
+/// A body's HTML as far as the body alone determines it: what depends on other pages (where a
+/// link goes, and the title, kind and summary it previews; what a citation mark shows) is left
+/// as holes that [`Compiled::fill`] fills. So a body is parsed once per version of its file,
+/// however often the pages it links to change.
+#[derive(Debug, Default, Clone)]
+pub struct Compiled {
+    /// The HTML around the holes.
+    html: String,
+    /// Each hole's text, end to end: a link's destination as written, a citation's key.
+    text: String,
+    /// The holes, in order.
+    holes: Vec<Hole>,
+    /// Headings (id, text), in order.
+    pub headings: Vec<(String, String)>,
+}
+
+/// One hole of a [`Compiled`] body. Its text runs in [`Compiled::text`] from the end of the
+/// previous hole's to `end` (one string for all holes instead of one each: a 10,000-entity
+/// wiki has 200,000 holes).
+#[derive(Debug, Clone, Copy)]
+struct Hole {
+    /// Where it goes in [`Compiled::html`].
+    at: usize,
+    /// Where its text ends in [`Compiled::text`].
+    end: usize,
+    kind: HoleKind,
+}
+
+/// What goes into a hole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HoleKind {
+    /// The start of a wikilink (text: its destination): a link with a preview when its
+    /// target resolves, else a broken-link marker.
+    WikiLink,
+    /// The start of a `.md` link (text: its destination), likewise.
+    MdLink,
+    /// The end of the innermost open link.
+    Close,
+    /// A citation reference `[^key]` (text: the key).
+    Cite,
+}
+
+/// Stands for a hole in the HTML that pulldown-cmark writes. It cannot come from the body:
+/// every `<` of the body's text, code and attributes is escaped.
+const HOLE: &str = "<\0>";
+
+/// A body compiled to HTML (see [`Compiled`]).
+pub fn compile(body: &str) -> Compiled {
+    scan_body(body, true).rendered.unwrap_or_default().0
+}
+
+impl Compiled {
+    /// The body's HTML, with each link resolved and each citation mark made by `r`.
+    pub fn fill(&self, r: &dyn Resolver) -> String {
+        let mut out = String::with_capacity(self.html.len() + 160 * self.holes.len());
+        // Per open link: whether it resolved (closed by `</a>`) or is broken (`</span>`).
+        let mut open: Vec<bool> = Vec::new();
+        let (mut last, mut from) = (0, 0);
+        for hole in &self.holes {
+            out.push_str(&self.html[last..hole.at]);
+            last = hole.at;
+            let text = &self.text[from..hole.end];
+            from = hole.end;
+            let target = match hole.kind {
+                HoleKind::WikiLink => {
+                    let (t, section) = split_section(text);
+                    Some((r.entity(&t), section))
+                }
+                HoleKind::MdLink => {
+                    md_link(text).map(|(stem, section)| (r.md_file(&stem), section))
+                }
+                HoleKind::Close => {
+                    out.push_str(match open.pop() {
+                        Some(false) => "</span>",
+                        _ => "</a>",
+                    });
+                    None
+                }
+                HoleKind::Cite => {
+                    out.push_str(&r.cite(text));
+                    None
+                }
+            };
+            let Some((info, section)) = target else {
+                continue;
+            };
+            open.push(info.is_some());
+            match info {
+                Some(l) => {
+                    out.push_str("<a class=\"wikilink\" href=\"");
+                    escape_html_into(&mut out, &with_section(&l.url, section.as_deref()));
+                    out.push_str("\" title=\"");
+                    escape_html_into(&mut out, &l.title);
+                    out.push_str("\" data-kind=\"");
+                    escape_html_into(&mut out, &l.kind);
+                    out.push_str("\" data-summary=\"");
+                    escape_html_into(&mut out, &l.summary);
+                    out.push_str("\">");
+                }
+                None => {
+                    out.push_str("<span class=\"broken-link\" title=\"No page: ");
+                    escape_html_into(&mut out, text);
+                    out.push_str("\">");
+                }
             }
         }
-        if skip_depth > 0 {
+        out.push_str(&self.html[last..]);
+        out
+    }
+}
+
+/// How a link opened by the compiler must be closed.
+enum LinkEnd {
+    /// A Markdown link event.
+    Normal,
+    /// A hole: the link is resolved when the HTML is filled.
+    Hole,
+    /// Nothing: a wikilink or `.md` link inside an image's alt text, which keeps its text only.
+    Dropped,
+}
+
+/// Turns a body's events into [`Compiled`] HTML and its plain text, one event at a time.
+struct Compiler<'a> {
+    /// Where the synthetic footnote definitions start.
+    end: usize,
+    events: Vec<Event<'a>>,
+    holes: Vec<Hole>,
+    /// The holes' texts (see [`Compiled::text`]).
+    text: String,
+    ids: Ids,
+    headings: Vec<(String, String)>,
+    /// The heading being read: its start event's index in `events`, and its text.
+    in_heading: Option<(usize, String)>,
+    /// Depth inside a skipped footnote definition.
+    skip_depth: usize,
+    link_stack: Vec<LinkEnd>,
+    /// Depth inside images: their alt text takes no holes.
+    image_depth: usize,
+    plain: PlainText,
+    /// `plain` stops at the first synthetic event.
+    plain_done: bool,
+    body_len: usize,
+}
+
+impl<'a> Compiler<'a> {
+    fn new(body_len: usize, end: usize) -> Compiler<'a> {
+        Compiler {
+            end,
+            events: Vec::new(),
+            holes: Vec::new(),
+            text: String::new(),
+            ids: Ids::default(),
+            headings: Vec::new(),
+            in_heading: None,
+            skip_depth: 0,
+            link_stack: Vec::new(),
+            image_depth: 0,
+            plain: PlainText::default(),
+            plain_done: false,
+            body_len,
+        }
+    }
+
+    /// An event of the body, starting at byte `start` of the prepared text.
+    fn event(&mut self, ev: Event<'a>, start: usize, text: &str) {
+        if !self.plain_done {
+            if start >= self.end {
+                self.plain_done = true;
+            } else if let Some(s) = plain_piece(&ev) {
+                self.plain.push(s, text, self.end);
+            }
+        }
+        if self.skip_depth > 0 {
             match ev {
-                Event::Start(Tag::FootnoteDefinition(_)) => skip_depth += 1,
-                Event::End(TagEnd::FootnoteDefinition) => skip_depth -= 1,
+                Event::Start(Tag::FootnoteDefinition(_)) => self.skip_depth += 1,
+                Event::End(TagEnd::FootnoteDefinition) => self.skip_depth -= 1,
                 _ => {}
             }
-            continue;
+            return;
         }
-        if range.start >= end && !matches!(ev, Event::Start(Tag::FootnoteDefinition(_))) {
-            continue;
+        if start >= self.end && !matches!(ev, Event::Start(Tag::FootnoteDefinition(_))) {
+            return;
         }
         let ev = match ev {
             Event::Start(Tag::FootnoteDefinition(_)) => {
-                skip_depth = 1;
-                continue;
+                self.skip_depth = 1;
+                return;
             }
             Event::Start(Tag::Link {
                 link_type,
@@ -426,34 +696,24 @@ pub fn render_with_plain(
                 title,
                 id,
             }) => {
-                let entity = match link_type {
-                    LinkType::WikiLink { .. } => {
-                        let (t, s) = split_section(&dest_url);
-                        Some(r.entity(&t).map(|l| (l, s)))
-                    }
+                let kind = match link_type {
+                    LinkType::WikiLink { .. } => Some(HoleKind::WikiLink),
                     _ if !url_is_safe(&dest_url) => None,
-                    _ => md_link(&dest_url).map(|(stem, s)| r.md_file(&stem).map(|l| (l, s))),
+                    _ => md_link(&dest_url).map(|_| HoleKind::MdLink),
                 };
-                match entity {
-                    Some(Some((l, section))) => {
-                        link_stack.push(LinkEnd::Html);
-                        Event::InlineHtml(CowStr::from(format!(
-                            "<a class=\"wikilink\" href=\"{}\" title=\"{}\" data-kind=\"{}\" data-summary=\"{}\">",
-                            escape_html(&with_section(&l.url, section.as_deref())),
-                            escape_html(&l.title),
-                            escape_html(&l.kind),
-                            escape_html(&l.summary)
-                        )))
+                match kind {
+                    // An image's alt text is plain text (pulldown-cmark escapes any HTML in
+                    // it, so a hole's marker would be lost): the link's text stays, alone.
+                    Some(_) if self.image_depth > 0 => {
+                        self.link_stack.push(LinkEnd::Dropped);
+                        return;
                     }
-                    Some(None) => {
-                        link_stack.push(LinkEnd::Broken);
-                        Event::InlineHtml(CowStr::from(format!(
-                            "<span class=\"broken-link\" title=\"{}\">",
-                            escape_html(&format!("No page: {dest_url}"))
-                        )))
+                    Some(kind) => {
+                        self.link_stack.push(LinkEnd::Hole);
+                        self.hole(kind, &dest_url)
                     }
                     None => {
-                        link_stack.push(LinkEnd::Normal);
+                        self.link_stack.push(LinkEnd::Normal);
                         let url = if url_is_safe(&dest_url) {
                             dest_url
                         } else {
@@ -468,9 +728,9 @@ pub fn render_with_plain(
                     }
                 }
             }
-            Event::End(TagEnd::Link) => match link_stack.pop() {
-                Some(LinkEnd::Html) => Event::InlineHtml("</a>".into()),
-                Some(LinkEnd::Broken) => Event::InlineHtml("</span>".into()),
+            Event::End(TagEnd::Link) => match self.link_stack.pop() {
+                Some(LinkEnd::Hole) => self.hole(HoleKind::Close, ""),
+                Some(LinkEnd::Dropped) => return,
                 _ => Event::End(TagEnd::Link),
             },
             Event::Start(Tag::Image {
@@ -479,6 +739,7 @@ pub fn render_with_plain(
                 title,
                 id,
             }) => {
+                self.image_depth += 1;
                 let url = if url_is_safe(&dest_url) {
                     dest_url
                 } else {
@@ -491,10 +752,16 @@ pub fn render_with_plain(
                     id,
                 })
             }
-            Event::FootnoteReference(key) => Event::InlineHtml(r.cite(&key).into()),
+            Event::End(TagEnd::Image) => {
+                self.image_depth = self.image_depth.saturating_sub(1);
+                Event::End(TagEnd::Image)
+            }
+            // Nothing in an image's alt text, like a link there.
+            Event::FootnoteReference(_) if self.image_depth > 0 => return,
+            Event::FootnoteReference(key) => self.hole(HoleKind::Cite, &key),
             Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
             Event::Start(Tag::Heading { level, .. }) => {
-                in_heading = Some((events.len(), String::new()));
+                self.in_heading = Some((self.events.len(), String::new()));
                 Event::Start(Tag::Heading {
                     level,
                     id: None,
@@ -503,37 +770,75 @@ pub fn render_with_plain(
                 })
             }
             Event::End(TagEnd::Heading(level)) => {
-                if let Some((at, text)) = in_heading.take() {
-                    let id = ids.make(&text);
-                    events[at] = Event::Start(Tag::Heading {
+                if let Some((at, text)) = self.in_heading.take() {
+                    let id = self.ids.make(&text);
+                    self.events[at] = Event::Start(Tag::Heading {
                         level,
                         id: Some(id.clone().into()),
                         classes: vec![],
                         attrs: vec![],
                     });
-                    headings.push((id, text));
+                    self.headings.push((id, text));
                 }
                 Event::End(TagEnd::Heading(level))
             }
             Event::Text(t) => {
-                if let Some((_, h)) = in_heading.as_mut() {
+                if let Some((_, h)) = self.in_heading.as_mut() {
                     h.push_str(&t);
                 }
                 Event::Text(t)
             }
             Event::Code(t) => {
-                if let Some((_, h)) = in_heading.as_mut() {
+                if let Some((_, h)) = self.in_heading.as_mut() {
                     h.push_str(&t);
                 }
                 Event::Code(t)
             }
             e => e,
         };
-        events.push(ev);
+        self.events.push(ev);
     }
-    let mut html = String::with_capacity(body.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    (table_alignment_as_classes(html), headings)
+
+    /// Records `hole` and gives the event that marks its place.
+    fn hole(&mut self, kind: HoleKind, text: &str) -> Event<'a> {
+        self.text.push_str(text);
+        self.holes.push(Hole {
+            at: 0,
+            end: self.text.len(),
+            kind,
+        });
+        Event::InlineHtml(CowStr::Borrowed(HOLE))
+    }
+
+    /// The compiled body and its plain text.
+    fn finish(self) -> (Compiled, PlainText) {
+        let mut marked = String::with_capacity(self.body_len * 3 / 2);
+        pulldown_cmark::html::push_html(&mut marked, self.events.into_iter());
+        let marked = table_alignment_as_classes(marked);
+        // Cut the markers out, noting where each hole goes.
+        let mut html = String::with_capacity(marked.len());
+        let mut holes = self.holes;
+        let mut last = 0;
+        let marks = memchr::memmem::find_iter(marked.as_bytes(), HOLE.as_bytes());
+        for (hole, i) in holes.iter_mut().zip(marks) {
+            html.push_str(&marked[last..i]);
+            hole.at = html.len();
+            last = i + HOLE.len();
+        }
+        html.push_str(&marked[last..]);
+        let mut text = self.text;
+        text.shrink_to_fit();
+        holes.shrink_to_fit();
+        let compiled = Compiled {
+            html,
+            text,
+            holes,
+            headings: self.headings,
+        };
+        let mut plain = self.plain;
+        plain.shrink();
+        (compiled, plain)
+    }
 }
 
 fn with_section<'a>(url: &'a str, section: Option<&str>) -> std::borrow::Cow<'a, str> {
@@ -588,7 +893,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_text_made_while_rendering_is_plain_text() {
+    fn one_parse_gives_the_scan_the_html_and_the_plain_text() {
         struct R;
         impl Resolver for R {
             fn entity(&self, t: &str) -> Option<LinkInfo> {
@@ -607,10 +912,12 @@ mod tests {
             "Text[^k] and <b>html</b>.\n\n[^k]: a definition the editor wrote\n\nAfter.",
             "```\ncode block\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
         ] {
-            let mut plain = String::new();
-            let (html, _) = render_with_plain(body, &R, Some(&mut plain));
-            assert_eq!(plain, plain_text(body), "{body:?}");
-            assert_eq!(html, render(body, &R).0);
+            let scan = scan_body(body, true);
+            let (compiled, plain) = scan.rendered.unwrap();
+            assert_eq!(plain.text(body), plain_text(body), "{body:?}");
+            assert!(!compiled.fill(&R).contains('\0'));
+            assert_eq!(scan.items, super::scan(body));
+            assert_eq!(scan.prose, prose(body));
         }
     }
 
@@ -663,6 +970,25 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
         assert!(!html.contains("refwiki-footnotes"));
+    }
+
+    /// An image's alt text is plain text: a link in it leaves its text only, and the holes after
+    /// it still line up. (pulldown-cmark ends an image's text at a wikilink or a citation
+    /// reference, so only `.md` links can be there.)
+    #[test]
+    fn links_and_citations_in_alt_text_leave_their_text_only() {
+        let (html, _) = render(
+            "![see [x](jnim.md) and *y*](a.png) then [[JNIM|it]][^j]",
+            &R,
+        );
+        assert!(
+            html.contains("<img src=\"a.png\" alt=\"see x and y\" />"),
+            "{html}"
+        );
+        assert!(
+            html.ends_with(" then <a class=\"wikilink\" href=\"/groups/jnim/\" title=\"JNIM\" data-kind=\"Group\" data-summary=\"A &quot;coalition&quot;.\">it</a><sup>j</sup></p>\n"),
+            "{html}"
+        );
     }
 
     /// Regression (fuzz target `page`): aligned tables must not carry inline styles.

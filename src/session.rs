@@ -445,7 +445,7 @@ impl Session {
         {
             use rayon::prelude::*;
             wiki.entities.par_iter().for_each(|e| {
-                e.plain_text();
+                e.keep_plain_text();
             });
         }
         let files = render::data_files(wiki, pages.into_iter());

@@ -52,6 +52,9 @@ pub struct Renderer<'w> {
     wiki: &'w Wiki,
     tera: &'w Tera,
     ix: &'w Index,
+    /// Take each body's compiled HTML instead of reading it where it is kept: set when every
+    /// page is rendered once ([`render_each`]), so each is freed with its page.
+    take_bodies: bool,
 }
 
 impl std::ops::Deref for Renderer<'_> {
@@ -102,7 +105,13 @@ pub struct Incremental {
 /// Renders the page of entity `id` alone (`serve`'s preview of a body edit), with `ix` built
 /// for `wiki` or for a wiki with the same [`Index::key`]. Returns its path and bytes.
 pub fn render_entity(wiki: &Wiki, tera: &Tera, ix: &Index, id: usize) -> Result<OutputFile> {
-    Renderer { wiki, tera, ix }.job(&Job::Entity(id))
+    Renderer {
+        wiki,
+        tera,
+        ix,
+        take_bodies: false,
+    }
+    .job(&Job::Entity(id))
 }
 
 /// Renders only the pages whose fingerprint differs from `previous` (all of them when
@@ -115,7 +124,12 @@ pub fn render_changed(
     ix: &Index,
     previous: &BTreeMap<String, u64>,
 ) -> Result<Incremental> {
-    let r = Renderer { wiki, tera, ix };
+    let r = Renderer {
+        wiki,
+        tera,
+        ix,
+        take_bodies: false,
+    };
     let jobs = jobs(wiki);
     let planned: Vec<(String, u64)> = jobs
         .par_iter()
@@ -180,39 +194,47 @@ pub fn render_each(
         wiki,
         tera,
         ix: &ix,
+        take_bodies: true,
     };
     let jobs = jobs(wiki);
     let profile = std::env::var_os("REFWIKI_PROFILE").is_some();
     type Timed = Vec<(String, &'static str, std::time::Duration)>;
-    // `wiki.json` depends on the wiki only: it is built alongside the pages, in the same thread
-    // pool. The search index follows the pages, whose rendering made each body's plain text.
-    let (pages, data): (Result<Timed>, Result<Timed>) = rayon::join(
-        || {
-            jobs.par_iter()
-                .map(|j| {
-                    let t = std::time::Instant::now();
-                    let f = r.job(j)?;
-                    let path = f.path.clone();
-                    let d = t.elapsed();
-                    sink(f)?;
-                    Ok((path, j.name(), d))
-                })
-                .collect()
-        },
+    let pages: Result<Timed> = jobs
+        .par_iter()
+        .map(|j| {
+            let t = std::time::Instant::now();
+            let f = r.job(j)?;
+            let path = f.path.clone();
+            let d = t.elapsed();
+            sink(f)?;
+            Ok((path, j.name(), d))
+        })
+        .collect();
+    // `wiki.json` (one thread's work) is built beside the search index, after the pages: at
+    // their start, memory still holds what resolution left to free.
+    let (json, search) = rayon::join(
         || {
             let t = std::time::Instant::now();
             sink(OutputFile {
                 path: "wiki.json".into(),
                 bytes: json::export(wiki),
             })?;
-            Ok(vec![("wiki.json".to_string(), "wiki.json", t.elapsed())])
+            Ok::<_, anyhow::Error>(("wiki.json".to_string(), "wiki.json", t.elapsed()))
+        },
+        || {
+            let t = std::time::Instant::now();
+            let paths = search::files_each(wiki, sink)?;
+            let d = t.elapsed();
+            Ok::<_, anyhow::Error>(
+                paths
+                    .into_iter()
+                    .map(move |p| (p, "search index", d))
+                    .collect::<Timed>(),
+            )
         },
     );
-    let mut data = data?;
-    let t = std::time::Instant::now();
-    for p in search::files_each(wiki, sink)? {
-        data.push((p, "search index", t.elapsed()));
-    }
+    let mut data = search?;
+    data.push(json?);
     let mut per_kind: BTreeMap<&'static str, (usize, std::time::Duration)> = BTreeMap::new();
     let mut paths: Vec<String> = Vec::with_capacity(jobs.len() + 64);
     for (p, name, d) in pages?.into_iter().chain(data) {
@@ -565,20 +587,14 @@ impl Renderer<'_> {
             e,
             urls: &urls,
         };
-        // The search index needs the body's plain text: made from this same parse and kept
-        // with the entity, unless a session already keeps one.
-        let mut plain = e
-            .plain
-            .get()
-            .is_none()
-            .then(|| String::with_capacity(e.page.body().len()));
-        let (body_html, _) =
-            markdown::render_with_plain(e.page.body(), &body_resolver, plain.as_mut());
-        if let Some(mut p) = plain {
-            // Kept until the build ends: no spare capacity for 10,000 of them.
-            p.shrink_to_fit();
-            let _ = e.plain.set(p);
-        }
+        // Compiled when the body was scanned (or now, with its plain text for the search
+        // index); only the links and citation marks are made here.
+        let body = match self.take_bodies {
+            true => e.take_compiled_body(),
+            false => e.compiled_body(),
+        };
+        let body_html = body.fill(&body_resolver);
+        drop(body);
         let facts = e
             .page
             .facts

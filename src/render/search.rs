@@ -6,6 +6,8 @@
 //! `search/text-<n>.json` chunks of about 256 KiB hold page bodies and source passages, loaded
 //! only when the search page runs a full-text query.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::OutputFile;
@@ -39,6 +41,52 @@ struct TextDoc<'a> {
     b: std::borrow::Cow<'a, str>,
 }
 
+/// A full-text document: a page body (by entity) or a passage (by source and index).
+#[derive(Clone, Copy)]
+enum Text {
+    Page(usize),
+    Passage(usize, usize),
+}
+
+/// The document `t`, numbered `id`.
+fn text_doc(w: &Wiki, id: usize, t: Text) -> TextDoc<'_> {
+    let base = &w.config.base_path;
+    match t {
+        Text::Page(i) => {
+            let e = &w.entities[i];
+            TextDoc {
+                id,
+                u: format!("{base}{}", e.path),
+                t: Cow::Borrowed(&e.page.title),
+                k: "page",
+                b: Cow::Owned(e.plain_text()),
+            }
+        }
+        Text::Passage(si, pi) => {
+            let s = &w.sources[si].source;
+            let p = &s.passages[pi];
+            // Pushed, not `format!`ed: two strings per passage of every source.
+            let mut u = String::with_capacity(base.len() + s.id.len() + 18);
+            u.push_str(base);
+            u.push_str("sources/");
+            u.push_str(&s.id);
+            u.push_str("/#p");
+            super::push_num(&mut u, p.n);
+            let mut title = String::with_capacity(s.title.len() + 16);
+            title.push_str(&s.title);
+            title.push_str(", passage ");
+            super::push_num(&mut title, p.n);
+            TextDoc {
+                id,
+                u,
+                t: Cow::Owned(title),
+                k: "passage",
+                b: Cow::Borrowed(&p.text),
+            }
+        }
+    }
+}
+
 /// The search files, in memory (see [`files_each`]).
 pub fn files(w: &Wiki) -> Vec<OutputFile> {
     let out = std::sync::Mutex::new(Vec::new());
@@ -61,7 +109,6 @@ pub fn files_each(
     sink: &(dyn Fn(OutputFile) -> anyhow::Result<()> + Sync),
 ) -> anyhow::Result<Vec<String>> {
     use rayon::prelude::*;
-    use std::borrow::Cow;
     let base = &w.config.base_path;
     let docs: Vec<NameDoc> = w
         .entities
@@ -79,51 +126,41 @@ pub fn files_each(
             s: &e.page.summary,
         })
         .collect();
-    let mut texts: Vec<TextDoc> = w
+    // Every page body and passage, with the size its JSON is estimated at; the documents
+    // themselves are made chunk by chunk (a page body's plain text is made from its kept
+    // pieces only then, and dropped with the chunk).
+    let mut texts: Vec<(Text, usize)> = w
         .entities
         .par_iter()
         .enumerate()
-        .map(|(i, e)| TextDoc {
-            id: i,
-            u: format!("{base}{}", e.path),
-            t: Cow::Borrowed(&e.page.title),
-            k: "page",
-            // Made here and dropped with the chunk, unless a session keeps it (`serve`).
-            b: e.plain_text_unkept(),
+        .map(|(i, e)| {
+            let size = e.plain_text_len() + e.page.title.len() + base.len() + e.path.len();
+            (Text::Page(i), size + 40)
         })
         .collect();
-    for s in &w.sources {
-        // Pushed, not `format!`ed: two strings per passage of every source.
-        let mut prefix = String::with_capacity(base.len() + s.source.id.len() + 12);
-        prefix.push_str(base);
-        prefix.push_str("sources/");
-        prefix.push_str(&s.source.id);
-        prefix.push_str("/#p");
-        for p in &s.source.passages {
-            let mut u = String::with_capacity(prefix.len() + 6);
-            u.push_str(&prefix);
-            super::push_num(&mut u, p.n);
-            let mut t = String::with_capacity(s.source.title.len() + 16);
-            t.push_str(&s.source.title);
-            t.push_str(", passage ");
-            super::push_num(&mut t, p.n);
-            texts.push(TextDoc {
-                id: texts.len(),
-                u,
-                t: Cow::Owned(t),
-                k: "passage",
-                b: Cow::Borrowed(&p.text),
-            });
+    for (si, s) in w.sources.iter().enumerate() {
+        // `{base}sources/{id}/#p{n}` and `{title}, passage {n}` (see `text_doc`).
+        let fixed = base.len()
+            + "sources/".len()
+            + s.source.id.len()
+            + "/#p".len()
+            + s.source.title.len()
+            + ", passage ".len()
+            + 40;
+        for (pi, p) in s.source.passages.iter().enumerate() {
+            let digits = 2 * itoa::Buffer::new().format(p.n).len();
+            texts.push((Text::Passage(si, pi), fixed + digits + p.text.len()));
         }
     }
     // Chunk ranges with their estimated JSON size (the buffer each is written into), plus
     // the room sonic-rs reserves before writing a string: six bytes per byte (the worst
-    // escaping), so a chunk ending in a long body would otherwise grow and copy its buffer.
+    // escaping) of the longest document, so a chunk ending in a long body would otherwise
+    // grow and copy its buffer.
     let mut ranges = Vec::new();
     let (mut start, mut size, mut longest) = (0, 0, 0);
-    for (i, t) in texts.iter().enumerate() {
-        size += t.b.len() + t.t.len() + t.u.len() + 40;
-        longest = longest.max(t.b.len());
+    for (i, (_, s)) in texts.iter().enumerate() {
+        size += s;
+        longest = longest.max(*s);
         if size >= CHUNK_BYTES {
             ranges.push((start..i + 1, size + 6 * longest + 64));
             (start, size, longest) = (i + 1, 0, 0);
@@ -137,8 +174,14 @@ pub fn files_each(
         .enumerate()
         .map(|(n, (r, size))| {
             let path = format!("search/text-{n}.json");
+            let docs: Vec<TextDoc> = texts[r.clone()]
+                .iter()
+                .enumerate()
+                .map(|(k, (t, _))| text_doc(w, r.start + k, *t))
+                .collect();
             let mut bytes = Vec::with_capacity(size + size / 16);
-            sonic_rs::to_writer(&mut bytes, &texts[r.clone()]).expect("search chunk serialises");
+            sonic_rs::to_writer(&mut bytes, &docs).expect("search chunk serialises");
+            drop(docs);
             sink(OutputFile {
                 path: path.clone(),
                 bytes,
@@ -162,7 +205,6 @@ pub fn files_each(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
 
     /// The search files are serialised with sonic-rs (SIMD string escaping; the full-text
     /// chunks are most of the JSON a build writes): its bytes must be serde_json's.

@@ -93,29 +93,82 @@ pub struct ResolvedEntity {
     /// The body as plain text (for the search index), once [`ResolvedEntity::plain_text`] or
     /// the rendering of the entity's page made it; kept with the body's scan, so `serve` makes
     /// it once per version of the file.
-    pub plain: Arc<std::sync::OnceLock<String>>,
+    pub plain: Arc<std::sync::OnceLock<markdown::PlainText>>,
+    /// The body compiled to HTML, once [`ResolvedEntity::compiled_body`] or a resolution that
+    /// renders made it; kept with the body's scan, like `plain`, until a build takes it
+    /// ([`ResolvedEntity::take_compiled_body`]).
+    pub body: Arc<CompiledBody>,
 }
 
+/// Where a body's compiled HTML is kept (see [`ResolvedEntity::body`]).
+pub type CompiledBody = std::sync::Mutex<Option<Arc<markdown::Compiled>>>;
+
 impl ResolvedEntity {
-    /// The body as plain text (see [`markdown::plain_text`]), made now if need be and kept.
-    pub fn plain_text(&self) -> &str {
-        self.plain.get_or_init(|| {
-            let mut p = self.make_plain_text();
-            p.shrink_to_fit();
-            p
-        })
+    /// The body compiled to HTML (see [`markdown::Compiled`]), made now if need be and kept;
+    /// the parse that makes it also makes the plain text if there is none yet.
+    pub fn compiled_body(&self) -> Arc<markdown::Compiled> {
+        let mut kept = self.body.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get_or_insert_with(|| self.compile_body()).clone()
     }
 
-    /// The body as plain text: the kept one if there is one, else made for this use only.
-    pub fn plain_text_unkept(&self) -> std::borrow::Cow<'_, str> {
+    /// The body compiled to HTML, taken from where it is kept (made now if need be): for a
+    /// build, which renders each page once, so that a body's HTML is freed with its page
+    /// (10,000 of them are 45 MB).
+    pub fn take_compiled_body(&self) -> Arc<markdown::Compiled> {
+        let taken = self.body.lock().unwrap_or_else(|e| e.into_inner()).take();
+        taken.unwrap_or_else(|| self.compile_body())
+    }
+
+    /// Compiles the body, keeping the plain text made by the same parse if there is none yet.
+    fn compile_body(&self) -> Arc<markdown::Compiled> {
+        let (compiled, plain) = markdown::scan_body(self.page.body(), true)
+            .rendered
+            .unwrap_or_default();
+        self.plain.get_or_init(|| plain);
+        Arc::new(compiled)
+    }
+
+    /// Makes the body's plain text now if need be, and keeps it.
+    pub fn keep_plain_text(&self) {
+        self.plain.get_or_init(|| {
+            let (_, plain) = markdown::scan_body(self.page.body(), true)
+                .rendered
+                .unwrap_or_default();
+            plain
+        });
+    }
+
+    /// The length of [`ResolvedEntity::plain_text`], without making it when it is kept.
+    pub fn plain_text_len(&self) -> usize {
         match self.plain.get() {
-            Some(p) => p.as_str().into(),
-            None => self.make_plain_text().into(),
+            Some(p) => p.len(self.page.body()),
+            None => self.plain_text().len(),
         }
     }
 
-    fn make_plain_text(&self) -> String {
-        markdown::plain_text(self.page.body())
+    /// The body as plain text (see [`markdown::plain_text`]): from the kept pieces if there
+    /// are some, else made for this use only.
+    pub fn plain_text(&self) -> String {
+        match self.plain.get() {
+            Some(p) => p.text(self.page.body()),
+            None => markdown::plain_text(self.page.body()),
+        }
+    }
+}
+
+/// A body's compiled HTML and plain text, if made, as they are kept.
+fn kept(
+    rendered: Option<(markdown::Compiled, markdown::PlainText)>,
+) -> (
+    Arc<CompiledBody>,
+    Arc<std::sync::OnceLock<markdown::PlainText>>,
+) {
+    match rendered {
+        Some((compiled, plain)) => (
+            Arc::new(Some(Arc::new(compiled)).into()),
+            Arc::new(plain.into()),
+        ),
+        None => Default::default(),
     }
 }
 
@@ -212,6 +265,11 @@ pub struct ResolveCache {
     redirects: Option<(u64, Arc<Vec<Redirect>>)>,
     /// Keep folded texts, so that a change of names re-matches only the texts it can affect.
     pub keep_folded: bool,
+    /// Compile every body to HTML (and make its plain text) in the parse that scans it, for a
+    /// resolution whose pages are then rendered: one parse of each body instead of two.
+    pub render_bodies: bool,
+    /// Read by no later resolution: what only resolution needs is freed as soon as it is done.
+    single_use: bool,
     previous_names: Option<PreviousNames>,
 }
 
@@ -220,6 +278,7 @@ impl ResolveCache {
     pub fn keeping_folded_texts() -> ResolveCache {
         ResolveCache {
             keep_folded: true,
+            render_bodies: true,
             ..ResolveCache::default()
         }
     }
@@ -323,12 +382,29 @@ struct Scanned {
     /// The slug of each alias, for alias redirects.
     alias_slugs: Vec<String>,
     /// The body as plain text, once asked for.
-    plain: Arc<std::sync::OnceLock<String>>,
+    plain: Arc<std::sync::OnceLock<markdown::PlainText>>,
+    /// The body compiled to HTML, once asked for.
+    body: Arc<CompiledBody>,
 }
 
-/// Resolves a corpus.
+/// Resolves a corpus (for `check`: bodies are compiled to HTML only when a page asks).
 pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
-    let mut cache = ResolveCache::default();
+    resolve_once(corpus, ResolveCache::default())
+}
+
+/// Resolves a corpus whose pages are then all rendered: each body is compiled to HTML in the
+/// parse that scans it.
+pub fn resolve_to_render(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
+    let cache = ResolveCache {
+        render_bodies: true,
+        ..ResolveCache::default()
+    };
+    resolve_once(corpus, cache)
+}
+
+/// A resolution with a cache that is not kept.
+fn resolve_once(corpus: Corpus, mut cache: ResolveCache) -> (Wiki, Vec<Diagnostic>) {
+    cache.single_use = true;
     let resolved = resolve_with(corpus, &mut cache);
     // A one-shot resolution never reads its cache again; freeing it took 25 ms on one thread.
     crate::drop_in_background(cache);
@@ -451,6 +527,15 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
         },
     );
     cache.redirects = redirect_cache;
+    if cache.single_use {
+        // Nothing reads the scans (their items and prose) or the normalised sources again:
+        // freed now, on a thread of their own, not with the cache after resolution.
+        crate::drop_in_background((
+            scanned,
+            std::mem::take(&mut cache.scans),
+            std::mem::take(&mut cache.norm),
+        ));
+    }
     diags.extend(unlinked.iter().flat_map(|d| d.iter().cloned()));
 
     profile.lap("cited by, mentioned in");
@@ -601,6 +686,7 @@ fn link(
                 links_to: BTreeSet::new(),
                 headings: scan.headings.clone(),
                 plain: scan.plain.clone(),
+                body: scan.body.clone(),
             }
         })
         .collect();
@@ -719,6 +805,7 @@ fn scan_entities(
         .collect();
     let norm_refs: Vec<&citations::NormSource> = norm.iter().map(|n| &**n).collect();
     let scans = &cache.scans;
+    let render_bodies = cache.render_bodies;
     let scanned: Vec<(u64, Arc<Scanned>)> = entities
         .par_iter()
         .map(|e| {
@@ -728,7 +815,12 @@ fn scan_entities(
                     return (key, s.clone());
                 }
             }
-            let (items, prose) = markdown::scan_all(e.body());
+            let markdown::Scan {
+                items,
+                prose,
+                rendered,
+            } = markdown::scan_body(e.body(), render_bodies);
+            let (body, plain) = kept(rendered);
             let mut diags = Vec::new();
             let mut cites = Vec::new();
             for c in &e.cites {
@@ -746,7 +838,8 @@ fn scan_entities(
                 diags,
                 prose,
                 alias_slugs: e.aliases.iter().map(|(a, _)| slugify(a)).collect(),
-                plain: Arc::default(),
+                plain,
+                body,
             };
             (key, Arc::new(scan))
         })
@@ -1348,7 +1441,11 @@ fn number_citations(
 /// backlinks of the pages this body links to are not updated), so this is for rendering page
 /// `id` only, ahead of the full rebuild. `tests/testsuite/serve.rs` checks the two agree.
 pub fn replace_body(wiki: &mut Wiki, id: usize, page: Arc<EntityPage>) -> Option<ResolvedEntity> {
-    let items = markdown::scan(page.body());
+    // Compiled to HTML in the same parse: the page is rendered next.
+    let markdown::Scan {
+        items, rendered, ..
+    } = markdown::scan_body(page.body(), true);
+    let (body, plain) = kept(rendered);
     let prev = &wiki.entities[id];
     let (citations, cite_index) = number_citations(&page, &items, prev.citations.to_vec());
     // Relations citing one of this entity's citations point at it by number: renumber.
@@ -1378,7 +1475,8 @@ pub fn replace_body(wiki: &mut Wiki, id: usize, page: Arc<EntityPage>) -> Option
         mentioned_not_cited: prev.mentioned_not_cited.clone(),
         links_to: BTreeSet::new(),
         headings: Arc::new(headings_of(&items)),
-        plain: Arc::default(),
+        plain,
+        body,
     };
     let old = std::mem::replace(&mut wiki.entities[id], new);
     let mut diags = Vec::new();
