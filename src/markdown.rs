@@ -98,12 +98,6 @@ pub fn scan(body: &str) -> Vec<Item> {
     scan_body(body, false).items
 }
 
-/// [`scan`] and [`prose`] in one pass of the parser (bodies are the bulk of a wiki's text).
-pub fn scan_all(body: &str) -> (Vec<Item>, Prose) {
-    let s = scan_body(body, false);
-    (s.items, s.prose)
-}
-
 /// What one pass of the parser over a body gives: see [`scan_body`].
 #[derive(Debug, Default)]
 pub struct Scan {
@@ -396,7 +390,7 @@ pub struct Prose {
 
 /// The [`Prose`] of a body.
 pub fn prose(body: &str) -> Prose {
-    scan_all(body).1
+    scan_body(body, false).prose
 }
 
 /// Feeds one event (starting before `end`) to a [`Prose`] being built.

@@ -1,5 +1,5 @@
 //! Property tests (proptest): name folding and slugs, quote normalisation, passage splitting,
-//! the Markdown pipeline's inertness, and the request-path sanitiser.
+//! the Markdown pipeline's inertness and its one-parse scan, and the request-path sanitiser.
 
 use proptest::prelude::*;
 use refwiki::markdown;
@@ -32,6 +32,10 @@ fn fragment() -> impl Strategy<Value = String> {
         Just("\n\n".to_string()),
         Just("&#x3C;script&#x3E;".to_string()),
         Just("</title><script>".to_string()),
+        Just("![a [b](c.md) [^k]](d.png)".to_string()),
+        Just("[[x|![i](j.png)]]".to_string()),
+        Just("\"quoted\" it's -- &amp; &eacute; \\*".to_string()),
+        Just("  \nhard".to_string()),
         "\\PC{0,12}",
     ]
 }
@@ -75,6 +79,20 @@ proptest! {
         if let Err(e) = check_inert(&html) {
             return Err(TestCaseError::fail(format!("{e}\nbody: {body:?}\nhtml: {html}")));
         }
+    }
+
+    /// One parse (`scan_body` with `render`) gives what the separate passes give: the same
+    /// scan, and the plain text `plain_text` makes on its own from its kept pieces.
+    #[test]
+    fn one_parse_gives_the_scan_and_the_plain_text(parts in prop::collection::vec(fragment(), 0..24)) {
+        let body = parts.concat();
+        let scan = markdown::scan_body(&body, true);
+        prop_assert_eq!(&scan.items, &markdown::scan(&body));
+        prop_assert_eq!(&scan.prose, &markdown::prose(&body));
+        let (compiled, plain) = scan.rendered.expect("asked for");
+        prop_assert_eq!(plain.len(&body), markdown::plain_text(&body).len());
+        prop_assert_eq!(plain.text(&body), markdown::plain_text(&body));
+        prop_assert!(!compiled.fill(&AnyResolver).contains('\0'));
     }
 
     #[test]
