@@ -90,9 +90,9 @@ pub struct ResolvedEntity {
     pub links_to: BTreeSet<usize>,
     /// Heading ids of the body.
     pub headings: Arc<BTreeSet<String>>,
-    /// The body as plain text (for the search index), once [`ResolvedEntity::plain_text`] or
-    /// the rendering of the entity's page made it; kept with the body's scan, so `serve` makes
-    /// it once per version of the file.
+    /// The body's plain text (for the search index), as pieces, once a resolution that renders,
+    /// the compiling of the body or [`ResolvedEntity::keep_plain_text`] made it; kept with the
+    /// body's scan, so `serve` makes it once per version of the file.
     pub plain: Arc<std::sync::OnceLock<markdown::PlainText>>,
     /// The body compiled to HTML, once [`ResolvedEntity::compiled_body`] or a resolution that
     /// renders made it; kept with the body's scan, like `plain`, until a build takes it
@@ -121,21 +121,21 @@ impl ResolvedEntity {
 
     /// Compiles the body, keeping the plain text made by the same parse if there is none yet.
     fn compile_body(&self) -> Arc<markdown::Compiled> {
-        let (compiled, plain) = markdown::scan_body(self.page.body(), true)
-            .rendered
-            .unwrap_or_default();
+        let (compiled, plain) = self.render_body();
         self.plain.get_or_init(|| plain);
         Arc::new(compiled)
     }
 
     /// Makes the body's plain text now if need be, and keeps it.
     pub fn keep_plain_text(&self) {
-        self.plain.get_or_init(|| {
-            let (_, plain) = markdown::scan_body(self.page.body(), true)
-                .rendered
-                .unwrap_or_default();
-            plain
-        });
+        self.plain.get_or_init(|| self.render_body().1);
+    }
+
+    /// The body compiled to HTML and its plain text, from one parse.
+    fn render_body(&self) -> (markdown::Compiled, markdown::PlainText) {
+        markdown::scan_body(self.page.body(), true)
+            .rendered
+            .unwrap_or_default()
     }
 
     /// The length of [`ResolvedEntity::plain_text`], without making it when it is kept.
