@@ -397,7 +397,7 @@ impl Session {
         let Loaded::Entity(page) = loaded else {
             return None;
         };
-        if page.fm != old_page.fm
+        if page.fm() != old_page.fm()
             || page.fm_offset != old_page.fm_offset
             || page.file.path != old_page.file.path
         {

@@ -20,8 +20,8 @@ pub struct EntityPage {
     pub file: TextFile,
     /// Where the front-matter text starts (for locating keys).
     pub fm_offset: usize,
-    /// The raw front-matter text.
-    pub fm: String,
+    /// Length of the raw front-matter text (at `fm_offset` in the file; see [`EntityPage::fm`]).
+    fm_len: usize,
     /// Where the body starts in the file.
     pub body_offset: usize,
     /// URL slug (file stem, or the `slug` key).
@@ -52,9 +52,14 @@ impl EntityPage {
         &self.file.text[self.body_offset..]
     }
 
+    /// The raw front-matter text (kept as a range of the file, not a copy).
+    pub fn fm(&self) -> &str {
+        &self.file.text[self.fm_offset..self.fm_offset + self.fm_len]
+    }
+
     /// Byte offset (in the file) of a front-matter key path.
     pub fn locate(&self, path: &[&str]) -> usize {
-        self.fm_offset + locate(&self.fm, path)
+        self.fm_offset + locate(self.fm(), path)
     }
 }
 
@@ -242,7 +247,7 @@ pub fn parse_entity(
         cites: Vec::new(),
         updated: None,
         fm_offset,
-        fm: fm.clone(),
+        fm_len: fm.len(),
         body_offset,
         file,
     };
@@ -484,6 +489,11 @@ pub fn parse_entity(
     if p.kind.is_empty() {
         return None;
     }
+    // Kept for the whole build: no spare capacity.
+    p.cites.shrink_to_fit();
+    p.relations.shrink_to_fit();
+    p.aliases.shrink_to_fit();
+    p.facts.shrink_to_fit();
     Some(p)
 }
 

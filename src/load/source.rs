@@ -244,6 +244,7 @@ pub fn split_passages(body: &str, base: usize) -> Vec<Passage> {
             _ => {}
         }
     }
+    out.shrink_to_fit();
     out
 }
 

@@ -544,9 +544,7 @@ impl Renderer<'_> {
     /// passage text) so the source page can highlight exactly those words.
     fn citation_url(&self, c: &crate::resolve::Citation) -> String {
         let s = &self.wiki.sources[c.source].source;
-        let text = &s.passages[c.passage as usize - 1].text;
-        let start = crate::text::utf16_len(&text[..c.range.0]);
-        let end = start + crate::text::utf16_len(&text[c.range.0..c.range.1]);
+        let (start, end) = c.hl;
         // Pushed, not `format!`ed twice (path, then base + path): one per citation shown.
         let base = &self.wiki.config.base_path;
         let mut url = String::with_capacity(base.len() + s.id.len() + 40);

@@ -69,8 +69,20 @@ pub struct Citation {
     pub quote: String,
     /// Byte range of the quoted words in the passage's text.
     pub range: (usize, usize),
+    /// The same range in UTF-16 code units, as the source page's highlighter counts them
+    /// (`?hl=` in a citation's URL): counted here, where the passage text is at hand, once.
+    pub hl: (usize, usize),
     /// Editor's note.
     pub note: Option<String>,
+}
+
+/// Byte range `range` of `text` in UTF-16 code units.
+fn utf16_range(text: &str, range: (usize, usize)) -> (usize, usize) {
+    let start = crate::text::utf16_len(&text[..range.0]);
+    (
+        start,
+        start + crate::text::utf16_len(&text[range.0..range.1]),
+    )
 }
 
 /// Verifies one citation, returning it or a diagnostic.
@@ -120,6 +132,7 @@ pub fn verify(
                 passage: n,
                 quote: c.quote.clone(),
                 range,
+                hl: utf16_range(&src.passages[i].text, range),
                 note: c.note.clone(),
             });
         }
@@ -134,6 +147,7 @@ pub fn verify(
             passage: src.passages[i].n,
             quote: c.quote.clone(),
             range,
+            hl: utf16_range(&src.passages[i].text, range),
             note: c.note.clone(),
         }
     };
