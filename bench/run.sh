@@ -26,6 +26,14 @@ peak() { /usr/bin/time -f %M "$@" >/dev/null 2>"$TMP/t.txt" || true; echo $(( $(
 for n in "${SIZES[@]}"; do
   W=$TMP/w$n; H=$TMP/h$n; M=$TMP/m$n
   rm -rf "$W" "$H" "$M"
+  # About 100 KB per entity at the widest moment (input, Hugo's copy, the site and its kept
+  # previous copy). /dev/shm is RAM: short of it, the kernel kills a build mid-run.
+  need_kb=$(( n * 100 ))
+  free_kb=$(df -Pk "$TMP" | awk 'NR == 2 { print $4 }')
+  if [ "$free_kb" -lt "$need_kb" ]; then
+    echo "bench/run.sh: $n entities need about $(( need_kb / 1024 )) MB free in $TMP, $(( free_kb / 1024 )) MB are; remove old outputs there first" >&2
+    exit 1
+  fi
   ./target/release/examples/synth --entities "$n" --hugo "$H" --mdbook "$M" "$W" 2>&1 | tail -1
   build=$(median "$BIN --root $W build --out $TMP/out$n")
   build_mb=$(peak "$BIN" --root "$W" build --out "$TMP/out$n")
