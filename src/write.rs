@@ -288,11 +288,11 @@ fn scan_staging(dir: &Path) -> Result<Option<Recycled>> {
 /// (`openat`), so the kernel walks only the path inside the site (`people/x/index.html`), not
 /// the folder's own path as well, for each of 30,000 files. (Path lookups by full path were 6%
 /// of a 10k build's CPU profile; BENCHMARKS.md.) The descriptor follows the folder through the
-/// swap, which happens after the last write.
+/// swap, which happens after the last write. Elsewhere it is the folder's path.
 #[cfg(unix)]
 type Folder = std::os::fd::OwnedFd;
 #[cfg(not(unix))]
-type Folder = ();
+type Folder = PathBuf;
 
 #[cfg(unix)]
 fn open_folder(dir: &Path) -> Result<Folder> {
@@ -306,8 +306,8 @@ fn open_folder(dir: &Path) -> Result<Folder> {
 }
 
 #[cfg(not(unix))]
-fn open_folder(_: &Path) -> Result<Folder> {
-    Ok(())
+fn open_folder(dir: &Path) -> Result<Folder> {
+    Ok(dir.to_path_buf())
 }
 
 /// Overwrites the file of the previous site at `rel` in `folder` with `bytes`, in place: its
@@ -343,23 +343,14 @@ fn overwrite(_: &Folder, _: &str, _: &[u8]) -> std::io::Result<bool> {
 }
 
 /// Creates (or truncates) the file at `rel` in `folder` with `bytes`, making its parent
-/// folders first unless `parents_exist` (and again if they turn out to be missing).
+/// folders first.
 #[cfg(unix)]
-fn create(folder: &Folder, rel: &str, bytes: &[u8], parents_exist: bool) -> std::io::Result<()> {
+fn create(folder: &Folder, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
     use rustix::fs::{Mode, OFlags};
     use std::io::Write;
+    make_parents(folder, rel)?;
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
-    let mode = Mode::from_raw_mode(0o666);
-    if !parents_exist {
-        make_parents(folder, rel)?;
-    }
-    let fd = match rustix::fs::openat(folder, rel, flags, mode) {
-        Err(rustix::io::Errno::NOENT) if parents_exist => {
-            make_parents(folder, rel)?;
-            rustix::fs::openat(folder, rel, flags, mode)?
-        }
-        fd => fd?,
-    };
+    let fd = rustix::fs::openat(folder, rel, flags, Mode::from_raw_mode(0o666))?;
     std::fs::File::from(fd).write_all(bytes)
 }
 
@@ -370,23 +361,24 @@ fn make_parents(folder: &Folder, rel: &str) -> std::io::Result<()> {
     let Some((parent, _)) = rel.rsplit_once('/') else {
         return Ok(());
     };
-    let mode = rustix::fs::Mode::from_raw_mode(0o777);
-    match rustix::fs::mkdirat(folder, parent, mode) {
+    let mkdir = || match rustix::fs::mkdirat(folder, parent, rustix::fs::Mode::from_raw_mode(0o777))
+    {
         Ok(()) | Err(Errno::EXIST) => Ok(()),
+        Err(e) => Err(e),
+    };
+    match mkdir() {
+        // Its own parent is missing too: make that first.
         Err(Errno::NOENT) => {
             make_parents(folder, parent)?;
-            match rustix::fs::mkdirat(folder, parent, mode) {
-                Ok(()) | Err(Errno::EXIST) => Ok(()),
-                Err(e) => Err(e.into()),
-            }
+            Ok(mkdir()?)
         }
-        Err(e) => Err(e.into()),
+        done => Ok(done?),
     }
 }
 
 #[cfg(not(unix))]
-fn create(dir: &Path, rel: &str, bytes: &[u8], _: bool) -> std::io::Result<()> {
-    let path = dir.join(rel);
+fn create(folder: &Folder, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let path = folder.join(rel);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -442,12 +434,8 @@ impl Staging {
     /// Writes `bytes` at `rel`, into the recycled tree where there is one.
     fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let failed = || format!("failed to write `{}`", self.dir.join(rel).display());
-        #[cfg(unix)]
-        let folder = &self.folder;
-        #[cfg(not(unix))]
-        let folder = self.dir.as_path();
         let Some(r) = &self.recycled else {
-            return create(folder, rel, bytes, false).with_context(failed);
+            return create(&self.folder, rel, bytes).with_context(failed);
         };
         r.stale
             .lock()
@@ -472,7 +460,7 @@ impl Staging {
                 Err(_) => {}
             }
         }
-        create(folder, rel, bytes, false).with_context(failed)
+        create(&self.folder, rel, bytes).with_context(failed)
     }
 
     /// Adds the marker, removes what the previous site had and this one has not, and swaps the

@@ -587,9 +587,10 @@ impl Renderer<'_> {
         };
         // Compiled when the body was scanned (or now, with its plain text for the search
         // index); only the links and citation marks are made here.
-        let body = match self.take_bodies {
-            true => e.take_compiled_body(),
-            false => e.compiled_body(),
+        let body = if self.take_bodies {
+            e.take_compiled_body()
+        } else {
+            e.compiled_body()
         };
         let body_html = body.fill(&body_resolver);
         drop(body);
