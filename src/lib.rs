@@ -13,8 +13,8 @@
 //!            Diagnostics      Diagnostics                      staging dir + swap
 //! ```
 //!
-//! `check` runs `load` and `resolve` only. See `ARCHITECTURE.md` for the code map and the
-//! invariants; the short version:
+//! `check` runs `load` and `resolve` only (and resolution leaves out what only pages show).
+//! See `ARCHITECTURE.md` for the code map and the invariants; the short version:
 //!
 //! - Only `load`, `render::templates`, `write` and the CLI do IO. `resolve`, `markdown` and
 //!   `render` (apart from reading templates) are pure.
@@ -108,11 +108,23 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     let tera = render::templates::load(root)?;
     let (corpus, mut diags) = load::load(root, opts.base_url.as_deref())?;
     lap("load", &mut timings);
-    // A build that writes renders every page: bodies are compiled to HTML as they are scanned.
-    let (wiki, rd) = match out_dir {
-        Some(_) => resolve::resolve_to_render(corpus),
-        None => resolve::resolve(corpus),
+    let Some(staging) = staging else {
+        // `check`: the diagnostics alone, without what only the pages show.
+        let (checked, rd) = resolve::check(corpus);
+        diags.extend(rd);
+        let diagnostics = Diagnostics::finish(diags);
+        lap("resolve", &mut timings);
+        return Ok(BuildReport {
+            files: 0,
+            entities: checked.entities,
+            sources: checked.sources,
+            citations: checked.citations,
+            diagnostics,
+            timings,
+        });
     };
+    // A build that writes renders every page: bodies are compiled to HTML as they are scanned.
+    let (wiki, rd) = resolve::resolve_to_render(corpus);
     diags.extend(rd);
     let diagnostics = Diagnostics::finish(diags);
     lap("resolve", &mut timings);
@@ -124,27 +136,25 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
         diagnostics,
         timings: Vec::new(),
     };
-    if let Some(staging) = staging {
-        if report.diagnostics.errors() == 0 {
-            let mut staging = staging.begin()?;
-            staging.keep_previous(!opts.discard_previous);
-            let theme = write::theme_files(root)?;
-            let paths = render::render_each(&wiki, &tera, &|f| staging.write(&f))?;
-            // Theme files never replace generated pages.
-            let generated: std::collections::BTreeSet<&str> =
-                paths.iter().map(String::as_str).collect();
-            let theme: Vec<&render::OutputFile> = theme
-                .iter()
-                .filter(|f| !generated.contains(f.path.as_str()))
-                .collect();
-            for f in &theme {
-                staging.write(f)?;
-            }
-            lap("render", &mut timings);
-            staging.commit()?;
-            lap("write", &mut timings);
-            report.files = paths.len() + theme.len();
+    if report.diagnostics.errors() == 0 {
+        let mut staging = staging.begin()?;
+        staging.keep_previous(!opts.discard_previous);
+        let theme = write::theme_files(root)?;
+        let paths = render::render_each(&wiki, &tera, &|f| staging.write(&f))?;
+        // Theme files never replace generated pages.
+        let generated: std::collections::BTreeSet<&str> =
+            paths.iter().map(String::as_str).collect();
+        let theme: Vec<&render::OutputFile> = theme
+            .iter()
+            .filter(|f| !generated.contains(f.path.as_str()))
+            .collect();
+        for f in &theme {
+            staging.write(f)?;
         }
+        lap("render", &mut timings);
+        staging.commit()?;
+        lap("write", &mut timings);
+        report.files = paths.len() + theme.len();
     }
     // Freeing the resolved wiki takes tens of milliseconds at scale: a thread does it, which
     // the process does not wait for when it exits.

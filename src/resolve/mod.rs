@@ -270,6 +270,9 @@ pub struct ResolveCache {
     pub render_bodies: bool,
     /// Read by no later resolution: what only resolution needs is freed as soon as it is done.
     single_use: bool,
+    /// Only the diagnostics are wanted (`check`): what only pages show and no diagnostic reads
+    /// (mentions in sources, the mention lists, the tag lists) is not computed.
+    diagnostics_only: bool,
     previous_names: Option<PreviousNames>,
 }
 
@@ -402,6 +405,35 @@ pub fn resolve_to_render(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
     resolve_once(corpus, cache)
 }
 
+/// What a resolution for `check` found: the counts it reports, beside the diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    /// Entities.
+    pub entities: usize,
+    /// Sources.
+    pub sources: usize,
+    /// Verified citations.
+    pub citations: usize,
+}
+
+/// Resolves a corpus for its diagnostics alone (`check`): the same diagnostics as
+/// [`resolve`], without computing what only the pages show (the mentions in sources and the
+/// lists made from them, the tag lists), so no [`Wiki`] is returned.
+pub fn check(corpus: Corpus) -> (Checked, Vec<Diagnostic>) {
+    let cache = ResolveCache {
+        diagnostics_only: true,
+        ..ResolveCache::default()
+    };
+    let (wiki, diags) = resolve_once(corpus, cache);
+    let checked = Checked {
+        entities: wiki.entities.len(),
+        sources: wiki.sources.len(),
+        citations: wiki.entities.iter().map(|e| e.citations.len()).sum(),
+    };
+    crate::drop_in_background(wiki);
+    (checked, diags)
+}
+
 /// A resolution with a cache that is not kept.
 fn resolve_once(corpus: Corpus, mut cache: ResolveCache) -> (Wiki, Vec<Diagnostic>) {
     cache.single_use = true;
@@ -508,7 +540,10 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
     drop(entities);
 
     profile.lap("mentions");
-    let mentions = source_mentions(&sources, &matcher, &name_change, names_key, cache);
+    let mentions = match cache.diagnostics_only {
+        true => sources.iter().map(|_| Arc::default()).collect(),
+        false => source_mentions(&sources, &matcher, &name_change, names_key, cache),
+    };
 
     profile.lap("unlinked mentions, alias redirects");
     // The redirects are one thread's work: done beside the unlinked mentions, not after.
@@ -606,7 +641,11 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
 
     profile.lap("tags");
     let mut tags: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (id, e) in resolved.iter().enumerate() {
+    let tagged = match cache.diagnostics_only {
+        true => &[][..],
+        false => &resolved[..],
+    };
+    for (id, e) in tagged.iter().enumerate() {
         for t in &e.page.tags {
             tags.entry(t.clone()).or_default().push(id);
         }

@@ -106,6 +106,46 @@ fn every_case_reports_its_code_and_matches_its_snapshot() {
     }
 }
 
+/// `check` skips what only the pages show (mentions in sources and the lists made from them):
+/// it must find exactly what a build finds, on every case, the clean base and the shipped wiki.
+#[test]
+fn check_finds_what_build_finds() {
+    let mut sites: Vec<(String, Site)> = CASES
+        .iter()
+        .map(|(case, _)| {
+            let site = Site::overlay("diagnostics/_base", &format!("diagnostics/{case}"));
+            (case.to_string(), site)
+        })
+        .collect();
+    sites.push(("_base".into(), Site::fixture("diagnostics/_base")));
+    sites.push(("shipped".into(), Site::shipped("check-vs-build")));
+    for (case, site) in &sites {
+        let check = refwiki::build(&site.dir, &refwiki::BuildOptions::default());
+        let build = refwiki::build(
+            &site.dir,
+            &refwiki::BuildOptions {
+                write: true,
+                ..Default::default()
+            },
+        );
+        match (check, build) {
+            (Ok(check), Ok(build)) => {
+                assert_eq!(check.diagnostics.all(), build.diagnostics.all(), "{case}");
+                assert_eq!(
+                    (check.entities, check.sources, check.citations),
+                    (build.entities, build.sources, build.citations),
+                    "{case}"
+                );
+            }
+            (check, build) => assert_eq!(
+                check.map(|_| ()).map_err(|e| e.to_string()),
+                build.map(|_| ()).map_err(|e| e.to_string()),
+                "{case}: an operational error in one and not the other"
+            ),
+        }
+    }
+}
+
 #[test]
 fn json_and_github_formats() {
     let site = Site::overlay("diagnostics/_base", "diagnostics/broken-link");
