@@ -641,13 +641,11 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
 
     profile.lap("tags");
     let mut tags: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let tagged = match cache.diagnostics_only {
-        true => &[][..],
-        false => &resolved[..],
-    };
-    for (id, e) in tagged.iter().enumerate() {
-        for t in &e.page.tags {
-            tags.entry(t.clone()).or_default().push(id);
+    if !cache.diagnostics_only {
+        for (id, e) in resolved.iter().enumerate() {
+            for t in &e.page.tags {
+                tags.entry(t.clone()).or_default().push(id);
+            }
         }
     }
     for v in tags.values_mut() {
