@@ -128,11 +128,12 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     diags.extend(rd);
     let diagnostics = Diagnostics::finish(diags);
     lap("resolve", &mut timings);
+    let counts = resolve::Checked::of(&wiki);
     let mut report = BuildReport {
         files: 0,
-        entities: wiki.entities.len(),
-        sources: wiki.sources.len(),
-        citations: wiki.entities.iter().map(|e| e.citations.len()).sum(),
+        entities: counts.entities,
+        sources: counts.sources,
+        citations: counts.citations,
         diagnostics,
         timings: Vec::new(),
     };

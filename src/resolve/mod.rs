@@ -425,13 +425,20 @@ pub fn check(corpus: Corpus) -> (Checked, Vec<Diagnostic>) {
         ..ResolveCache::default()
     };
     let (wiki, diags) = resolve_once(corpus, cache);
-    let checked = Checked {
-        entities: wiki.entities.len(),
-        sources: wiki.sources.len(),
-        citations: wiki.entities.iter().map(|e| e.citations.len()).sum(),
-    };
+    let checked = Checked::of(&wiki);
     crate::drop_in_background(wiki);
     (checked, diags)
+}
+
+impl Checked {
+    /// The counts of a resolved wiki.
+    pub fn of(wiki: &Wiki) -> Checked {
+        Checked {
+            entities: wiki.entities.len(),
+            sources: wiki.sources.len(),
+            citations: wiki.entities.iter().map(|e| e.citations.len()).sum(),
+        }
+    }
 }
 
 /// A resolution with a cache that is not kept.
