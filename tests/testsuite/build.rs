@@ -311,3 +311,36 @@ fn custom_templates_write_built_html_as_it_is_with_or_without_safe() {
         assert!(!page.contains("&lt;p&gt;"), "{filter:?}: {page}");
     }
 }
+
+/// A large wiki's bodies are compiled when their pages are rendered, not while they are
+/// scanned (`resolve::COMPILE_AHEAD_MAX_BYTES`): the pages must be the same either way.
+#[test]
+fn bodies_compiled_late_render_the_same_site() {
+    for site in [
+        Site::shipped("late-shipped"),
+        Site::fixture("fixtures/basic"),
+    ] {
+        let render = |compile_ahead: bool| {
+            let (corpus, _) = refwiki::load::load(&site.dir, None).expect("loads");
+            let (wiki, diags) = refwiki::resolve::resolve_to_render_with(corpus, compile_ahead);
+            assert!(
+                diags
+                    .iter()
+                    .all(|d| d.severity != refwiki::diag::Severity::Error),
+                "{diags:?}"
+            );
+            let tera = refwiki::render::templates::load(&site.dir).expect("templates");
+            let mut files = refwiki::render::render(&wiki, &tera).expect("renders");
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            files
+        };
+        let ahead = render(true);
+        let late = render(false);
+        assert!(ahead.len() > 20, "{} files", ahead.len());
+        assert_eq!(ahead.len(), late.len());
+        for (a, l) in ahead.iter().zip(&late) {
+            assert_eq!(a.path, l.path);
+            assert!(a.bytes == l.bytes, "{} differs", a.path);
+        }
+    }
+}
