@@ -141,7 +141,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
         let mut staging = staging.begin()?;
         staging.keep_previous(!opts.discard_previous);
         let theme = write::theme_files(root)?;
-        let paths = render::render_each(&wiki, &tera, &|f| staging.write(&f))?;
+        let paths = render::render_each(&wiki, &tera, &staging)?;
         // Theme files never replace generated pages.
         let generated: std::collections::BTreeSet<&str> =
             paths.iter().map(String::as_str).collect();

@@ -13,6 +13,9 @@ use rayon::prelude::*;
 use crate::fsx;
 use crate::render::OutputFile;
 
+/// What writes a file's contents: a slice written whole, or a serialiser writing as it goes.
+type Contents<'a> = &'a mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>;
+
 /// Name of the marker file written into every output folder.
 pub const MARKER: &str = ".refwiki-output";
 
@@ -317,9 +320,9 @@ fn open_folder(dir: &Path) -> Result<Folder> {
 /// hard links (rewriting it would change the other copy) — or is missing: the caller then
 /// clears the way and writes a new file.
 #[cfg(unix)]
-fn overwrite(folder: &Folder, rel: &str, bytes: &[u8]) -> std::io::Result<bool> {
+fn overwrite(folder: &Folder, rel: &str, contents: Contents) -> std::io::Result<bool> {
     use rustix::fs::{Mode, OFlags};
-    use std::io::Write;
+    use std::io::Seek;
     use std::os::unix::fs::MetadataExt;
     let flags = OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     let mut file = match rustix::fs::openat(folder, rel, flags, Mode::empty()) {
@@ -330,28 +333,28 @@ fn overwrite(folder: &Folder, rel: &str, bytes: &[u8]) -> std::io::Result<bool> 
     if !meta.is_file() || meta.nlink() != 1 {
         return Ok(false);
     }
-    file.write_all(bytes)?;
-    if meta.len() > bytes.len() as u64 {
-        file.set_len(bytes.len() as u64)?;
+    contents(&mut file)?;
+    let len = file.stream_position()?;
+    if meta.len() > len {
+        file.set_len(len)?;
     }
     Ok(true)
 }
 
 #[cfg(not(unix))]
-fn overwrite(_: &Folder, _: &str, _: &[u8]) -> std::io::Result<bool> {
+fn overwrite(_: &Folder, _: &str, _: Contents) -> std::io::Result<bool> {
     Ok(false)
 }
 
 /// Creates (or truncates) the file at `rel` in `folder` with `bytes`, making its parent
 /// folders first.
 #[cfg(unix)]
-fn create(folder: &Folder, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
+fn create(folder: &Folder, rel: &str, contents: Contents) -> std::io::Result<()> {
     use rustix::fs::{Mode, OFlags};
-    use std::io::Write;
     make_parents(folder, rel)?;
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(folder, rel, flags, Mode::from_raw_mode(0o666))?;
-    std::fs::File::from(fd).write_all(bytes)
+    contents(&mut std::fs::File::from(fd))
 }
 
 /// Makes the folders above `rel` in `folder` (`mkdir -p` of its parent).
@@ -377,12 +380,12 @@ fn make_parents(folder: &Folder, rel: &str) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn create(folder: &Folder, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
+fn create(folder: &Folder, rel: &str, contents: Contents) -> std::io::Result<()> {
     let path = folder.join(rel);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(path, bytes)
+    contents(&mut std::fs::File::create(path)?)
 }
 
 impl Staging {
@@ -415,14 +418,17 @@ impl Staging {
 
     /// Writes one file into the staging folder.
     pub fn write(&self, f: &OutputFile) -> Result<()> {
-        if f.path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
-            bail!(
-                "internal error: output path `{}` is not a plain relative path",
-                f.path
-            );
+        self.write_with(&f.path, &mut |out| out.write_all(&f.bytes))
+    }
+
+    /// Writes the file at `path` that `contents` writes, as it writes it (see
+    /// [`crate::render::Sink::stream`]).
+    pub fn write_with(&self, path: &str, contents: Contents) -> Result<()> {
+        if path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
+            bail!("internal error: output path `{path}` is not a plain relative path");
         }
         injected_fault(&self.count)
-            .and_then(|()| self.put(&f.path, &f.bytes))
+            .and_then(|()| self.put(path, contents))
             .with_context(|| {
                 format!(
                     "failed to write the site; `{}` was left as it was",
@@ -431,18 +437,18 @@ impl Staging {
             })
     }
 
-    /// Writes `bytes` at `rel`, into the recycled tree where there is one.
-    fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+    /// Writes `rel` with `contents`, into the recycled tree where there is one.
+    fn put(&self, rel: &str, contents: Contents) -> Result<()> {
         let failed = || format!("failed to write `{}`", self.dir.join(rel).display());
         let Some(r) = &self.recycled else {
-            return create(&self.folder, rel, bytes).with_context(failed);
+            return create(&self.folder, rel, contents).with_context(failed);
         };
         r.stale
             .lock()
             .expect("no panic holding the lock")
             .remove(rel);
         let parent_exists = rel.rsplit_once('/').is_none_or(|(p, _)| r.dirs.contains(p));
-        if parent_exists && overwrite(&self.folder, rel, bytes).is_ok_and(|done| done) {
+        if parent_exists && overwrite(&self.folder, rel, contents).is_ok_and(|done| done) {
             return Ok(());
         }
         // A new file or folder, a file with other links, or the previous site had a file
@@ -460,7 +466,7 @@ impl Staging {
                 Err(_) => {}
             }
         }
-        create(&self.folder, rel, bytes).with_context(failed)
+        create(&self.folder, rel, contents).with_context(failed)
     }
 
     /// Adds the marker, removes what the previous site had and this one has not, and swaps the
@@ -468,10 +474,11 @@ impl Staging {
     /// instant either the whole old site or the whole new one), else with two renames and
     /// recovery on the next build.
     pub fn commit(mut self) -> Result<()> {
-        self.put(
-            MARKER,
-            b"This folder is written by refwiki build and replaced whole on every build.\n",
-        )?;
+        self.put(MARKER, &mut |out| {
+            out.write_all(
+                b"This folder is written by refwiki build and replaced whole on every build.\n",
+            )
+        })?;
         if let Some(r) = &self.recycled {
             let mut stale: Vec<String> =
                 std::mem::take(&mut *r.stale.lock().expect("no panic holding the lock"))
@@ -523,6 +530,18 @@ impl Drop for Staging {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// A build hands its pages straight to the staging folder, and `wiki.json` as it is
+/// serialised.
+impl crate::render::Sink for Staging {
+    fn file(&self, f: OutputFile) -> Result<()> {
+        self.write(&f)
+    }
+
+    fn stream(&self, path: &str, write: Contents) -> Result<()> {
+        self.write_with(path, write)
     }
 }
 

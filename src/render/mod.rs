@@ -181,14 +181,39 @@ fn jobs(wiki: &Wiki) -> Vec<Job> {
     jobs
 }
 
+/// Where [`render_each`] hands the files it makes, from several threads. Any
+/// `Fn(OutputFile) -> Result<()>` is one.
+pub trait Sink: Sync {
+    /// Takes one file.
+    fn file(&self, f: OutputFile) -> Result<()>;
+
+    /// Takes the file at `path` that `write` writes, as it is written: for `wiki.json`, which
+    /// grows with every entity and citation (284 MB at 100,000 entities). By default it is
+    /// written into memory and handed to [`Sink::file`].
+    fn stream(
+        &self,
+        path: &str,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let mut bytes = Vec::new();
+        write(&mut bytes)?;
+        self.file(OutputFile {
+            path: path.into(),
+            bytes,
+        })
+    }
+}
+
+impl<F: Fn(OutputFile) -> Result<()> + Sync> Sink for F {
+    fn file(&self, f: OutputFile) -> Result<()> {
+        self(f)
+    }
+}
+
 /// Renders every page of the wiki, plus `wiki.json`, the search index, the sitemap, robots.txt
 /// and the feed, handing each file to `sink` as soon as it is ready (from several threads), so
 /// a build never holds the whole site in memory. Returns the paths produced, sorted.
-pub fn render_each(
-    wiki: &Wiki,
-    tera: &Tera,
-    sink: &(dyn Fn(OutputFile) -> Result<()> + Sync),
-) -> Result<Vec<String>> {
+pub fn render_each(wiki: &Wiki, tera: &Tera, sink: &dyn Sink) -> Result<Vec<String>> {
     let ix = Index::new(wiki);
     let r = Renderer {
         wiki,
@@ -199,45 +224,36 @@ pub fn render_each(
     let jobs = jobs(wiki);
     let profile = std::env::var_os("REFWIKI_PROFILE").is_some();
     type Timed = Vec<(String, &'static str, std::time::Duration)>;
-    let pages: Result<Timed> = jobs
-        .par_iter()
-        .map(|j| {
-            let t = std::time::Instant::now();
-            let f = r.job(j)?;
-            let path = f.path.clone();
-            let d = t.elapsed();
-            sink(f)?;
-            Ok((path, j.name(), d))
-        })
-        .collect();
-    // `wiki.json` (one thread's work) is built beside the search index, after the pages: at
-    // their start, memory still holds what resolution left to free.
-    let (json, search) = rayon::join(
+    // `wiki.json` (one thread's work, written as it is serialised, so it holds little) is
+    // made beside the pages; the search index, parallel in itself, follows them.
+    let (json, pages) = rayon::join(
         || {
             let t = std::time::Instant::now();
-            sink(OutputFile {
-                path: "wiki.json".into(),
-                bytes: json::export(wiki),
-            })?;
+            sink.stream("wiki.json", &mut |out| json::export_to(wiki, out))?;
             Ok::<_, anyhow::Error>(("wiki.json".to_string(), "wiki.json", t.elapsed()))
         },
-        || {
-            let t = std::time::Instant::now();
-            let paths = search::files_each(wiki, sink)?;
-            let d = t.elapsed();
-            Ok::<_, anyhow::Error>(
-                paths
-                    .into_iter()
-                    .map(move |p| (p, "search index", d))
-                    .collect::<Timed>(),
-            )
+        || -> Result<Timed> {
+            jobs.par_iter()
+                .map(|j| {
+                    let t = std::time::Instant::now();
+                    let f = r.job(j)?;
+                    let path = f.path.clone();
+                    let d = t.elapsed();
+                    sink.file(f)?;
+                    Ok((path, j.name(), d))
+                })
+                .collect()
         },
     );
-    let mut data = search?;
+    let pages = pages?;
+    let t = std::time::Instant::now();
+    let search = search::files_each(wiki, &|f| sink.file(f))?;
+    let d = t.elapsed();
+    let mut data: Timed = search.into_iter().map(|p| (p, "search index", d)).collect();
     data.push(json?);
     let mut per_kind: BTreeMap<&'static str, (usize, std::time::Duration)> = BTreeMap::new();
     let mut paths: Vec<String> = Vec::with_capacity(jobs.len() + 64);
-    for (p, name, d) in pages?.into_iter().chain(data) {
+    for (p, name, d) in pages.into_iter().chain(data) {
         let e = per_kind.entry(name).or_default();
         e.0 += 1;
         if name == "search index" {
@@ -250,7 +266,7 @@ pub fn render_each(
     let t = std::time::Instant::now();
     for f in publish_files(wiki, paths.iter().map(String::as_str)) {
         paths.push(f.path.clone());
-        sink(f)?;
+        sink.file(f)?;
     }
     per_kind.insert("sitemap, feed", (1, t.elapsed()));
     if profile {

@@ -397,7 +397,7 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
 
 /// Above this many bytes of entity Markdown, [`resolve_to_render`] leaves each body to be
 /// compiled when its page is rendered. Compiling in the parse that scans a body saves a
-/// parse (8% of a build's time at 10,000 entities, 52 MB of Markdown) but keeps every body's
+/// parse (8–13% of a build's time at 10,000 entities, 52 MB of Markdown) but keeps every body's
 /// HTML from resolution to its page: 12% of the peak at 100,000 entities, where compiling
 /// late costs no time (the HTML is written while it is still in the CPU's caches).
 pub const COMPILE_AHEAD_MAX_BYTES: usize = 256 << 20;

@@ -344,3 +344,29 @@ fn bodies_compiled_late_render_the_same_site() {
         }
     }
 }
+
+/// A build writes `wiki.json` into its file as it is serialised; it must be the bytes the
+/// in-memory export (what `serve` serves) makes, also when it overwrites a longer one.
+#[test]
+fn wiki_json_written_as_it_is_serialised_equals_the_export() {
+    let site = Site::fixture("fixtures/basic");
+    let export = || {
+        let (corpus, _) = refwiki::load::load(&site.dir, None).expect("loads");
+        refwiki::render::json::export(&refwiki::resolve::resolve_to_render(corpus).0)
+    };
+    assert_eq!(site.run(&["build"]).code, 0);
+    let first = site.read("public/wiki.json");
+    assert!(first.contains("beta-meeting"));
+    assert!(first.as_bytes() == export().as_slice());
+    // Two more builds after a page is removed: the second overwrites, in the staging
+    // folder, the longer `wiki.json` of the site before last.
+    let page = site.dir.join("content/events/beta-meeting.md");
+    assert!(page.is_file());
+    std::fs::remove_file(page).unwrap();
+    for _ in 0..2 {
+        assert_eq!(site.run(&["build"]).code, 0);
+    }
+    let json = site.read("public/wiki.json");
+    assert!(!json.contains("beta-meeting"));
+    assert!(json.as_bytes() == export().as_slice());
+}
