@@ -313,9 +313,10 @@ fn open_folder(dir: &Path) -> Result<Folder> {
     Ok(dir.to_path_buf())
 }
 
-/// Overwrites the file of the previous site at `rel` in `folder` with `bytes`, in place: its
-/// pages are reused instead of freed by a truncation and allocated again (on tmpfs, 30,000
-/// files are rewritten in two thirds of the time). `Ok(false)` when `rel` is not a regular file
+/// Overwrites the file of the previous site at `rel` in `folder` with what `contents` writes,
+/// in place, then cuts it to the length written: its pages are reused instead of freed by a
+/// truncation and allocated again (on tmpfs, 30,000 files are rewritten in two thirds of the
+/// time). `Ok(false)` when `rel` is not a regular file
 /// with one link — a symbolic link (never followed: `O_NOFOLLOW`), a folder, a file with other
 /// hard links (rewriting it would change the other copy) — or is missing: the caller then
 /// clears the way and writes a new file.
@@ -346,8 +347,8 @@ fn overwrite(_: &Folder, _: &str, _: Contents) -> std::io::Result<bool> {
     Ok(false)
 }
 
-/// Creates (or truncates) the file at `rel` in `folder` with `bytes`, making its parent
-/// folders first.
+/// Creates (or truncates) the file at `rel` in `folder` and writes `contents` into it, making
+/// its parent folders first.
 #[cfg(unix)]
 fn create(folder: &Folder, rel: &str, contents: Contents) -> std::io::Result<()> {
     use rustix::fs::{Mode, OFlags};

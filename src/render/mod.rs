@@ -245,12 +245,12 @@ pub fn render_each(wiki: &Wiki, tera: &Tera, sink: &dyn Sink) -> Result<Vec<Stri
                 .collect()
         },
     );
-    let pages = pages?;
+    let (pages, json) = (pages?, json?);
     let t = std::time::Instant::now();
     let search = search::files_each(wiki, &|f| sink.file(f))?;
     let d = t.elapsed();
     let mut data: Timed = search.into_iter().map(|p| (p, "search index", d)).collect();
-    data.push(json?);
+    data.push(json);
     let mut per_kind: BTreeMap<&'static str, (usize, std::time::Duration)> = BTreeMap::new();
     let mut paths: Vec<String> = Vec::with_capacity(jobs.len() + 64);
     for (p, name, d) in pages.into_iter().chain(data) {
