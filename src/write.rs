@@ -11,10 +11,7 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use crate::fsx;
-use crate::render::OutputFile;
-
-/// What writes a file's contents: a slice written whole, or a serialiser writing as it goes.
-type Contents<'a> = &'a mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>;
+use crate::render::{Contents, OutputFile};
 
 /// Name of the marker file written into every output folder.
 pub const MARKER: &str = ".refwiki-output";

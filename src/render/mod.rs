@@ -181,6 +181,9 @@ fn jobs(wiki: &Wiki) -> Vec<Job> {
     jobs
 }
 
+/// What writes a file's contents as it goes (see [`Sink::stream`]).
+pub type Contents<'a> = &'a mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>;
+
 /// Where [`render_each`] hands the files it makes, from several threads. Any
 /// `Fn(OutputFile) -> Result<()>` is one.
 pub trait Sink: Sync {
@@ -190,11 +193,7 @@ pub trait Sink: Sync {
     /// Takes the file at `path` that `write` writes, as it is written: for `wiki.json`, which
     /// grows with every entity and citation (284 MB at 100,000 entities). By default it is
     /// written into memory and handed to [`Sink::file`].
-    fn stream(
-        &self,
-        path: &str,
-        write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
-    ) -> Result<()> {
+    fn stream(&self, path: &str, write: Contents) -> Result<()> {
         let mut bytes = Vec::new();
         write(&mut bytes)?;
         self.file(OutputFile {
@@ -247,7 +246,7 @@ pub fn render_each(wiki: &Wiki, tera: &Tera, sink: &dyn Sink) -> Result<Vec<Stri
     );
     let (pages, json) = (pages?, json?);
     let t = std::time::Instant::now();
-    let search = search::files_each(wiki, &|f| sink.file(f))?;
+    let search = search::files_each(wiki, sink)?;
     let d = t.elapsed();
     let mut data: Timed = search.into_iter().map(|p| (p, "search index", d)).collect();
     data.push(json);

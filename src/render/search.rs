@@ -104,10 +104,7 @@ pub fn files(w: &Wiki) -> Vec<OutputFile> {
 /// 256 KiB at a time, instead of the whole index: at 10,000 entities that was 100 MB of peak
 /// memory). Page texts and chunks are built in parallel; chunk boundaries depend only on
 /// sizes, so the output does not depend on the thread count. Returns the paths written.
-pub fn files_each(
-    w: &Wiki,
-    sink: &(dyn Fn(OutputFile) -> anyhow::Result<()> + Sync),
-) -> anyhow::Result<Vec<String>> {
+pub fn files_each(w: &Wiki, sink: &dyn super::Sink) -> anyhow::Result<Vec<String>> {
     use rayon::prelude::*;
     let base = &w.config.base_path;
     let docs: Vec<NameDoc> = w
@@ -182,7 +179,7 @@ pub fn files_each(
             let mut bytes = Vec::with_capacity(size + size / 16);
             sonic_rs::to_writer(&mut bytes, &docs).expect("search chunk serialises");
             drop(docs);
-            sink(OutputFile {
+            sink.file(OutputFile {
                 path: path.clone(),
                 bytes,
             })?;
@@ -194,7 +191,7 @@ pub fn files_each(
         docs,
         chunks: paths.iter().map(|p| format!("{base}{p}")).collect(),
     };
-    sink(OutputFile {
+    sink.file(OutputFile {
         path: "search/names.json".into(),
         bytes: sonic_rs::to_vec(&names).expect("names serialise"),
     })?;
