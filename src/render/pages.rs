@@ -122,10 +122,16 @@ impl Renderer<'_> {
 
     pub(super) fn graph_page(&self) -> Result<OutputFile> {
         let w = self.wiki;
-        // Nodes grouped by kind, then title; only entities with at least one relation.
+        // Nodes grouped by kind, then title; only entities with at least one relation, and of
+        // those at most `OVERVIEW_MAX_NODES`, the most related (ties in path order).
         let mut ids: Vec<usize> = (0..w.entities.len())
             .filter(|&i| !w.entities[i].relations.is_empty())
             .collect();
+        let related = ids.len();
+        if related > graph::OVERVIEW_MAX_NODES {
+            ids.sort_by_key(|&i| (std::cmp::Reverse(w.entities[i].relations.len()), i));
+            ids.truncate(graph::OVERVIEW_MAX_NODES);
+        }
         ids.sort_by_cached_key(|&i| {
             (
                 w.entities[i].page.kind.clone(),
@@ -160,6 +166,7 @@ impl Renderer<'_> {
             ),
             svg: graph::overview(&nodes, &edges).into(),
             nodes: nodes.len(),
+            related,
             edges: edges.len(),
         };
         self.page("graph.html", "graph/index.html", &v)

@@ -287,6 +287,9 @@ pub struct GraphPageView {
     pub svg: Html,
     /// Entities drawn.
     pub nodes: usize,
+    /// Entities with at least one relation: more than `nodes` when the overview shows only
+    /// the most related ([`super::graph::OVERVIEW_MAX_NODES`]).
+    pub related: usize,
     /// Relations drawn.
     pub edges: usize,
 }

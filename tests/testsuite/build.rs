@@ -60,6 +60,61 @@ fn inverse_relations_appear_on_both_pages() {
     assert!(alpha.contains("led by</dt>"), "{alpha}");
 }
 
+/// Past `OVERVIEW_MAX_NODES` (400) related entities, `/graph/` draws the most related ones,
+/// not the first in path order, and says how many it left out.
+#[test]
+fn relations_overview_draws_the_400_most_related_entities() {
+    let site = Site::empty("overview-cap");
+    for g in 0..41 {
+        site.write(
+            &format!("content/groups/g-{g:02}.md"),
+            format!("+++\ntitle = \"Group {g:02}\"\nkind = \"group\"\n+++\n\nA group.\n"),
+        );
+    }
+    // 420 people, members of one group each, except the last, a member of three: in path
+    // order it comes last, by relations it is among the first.
+    for p in 0..420 {
+        let groups: Vec<String> = match p {
+            419 => (0..3).map(|g| format!("{{ to = \"g-{g:02}\" }}")).collect(),
+            _ => vec![format!("{{ to = \"g-{:02}\" }}", p % 41)],
+        };
+        site.write(
+            &format!("content/people/p-{p:03}.md"),
+            format!(
+                "+++\ntitle = \"Person {p:03}\"\nkind = \"person\"\n\n[relations]\nmember_of = [{}]\n+++\n\nA person.\n",
+                groups.join(", ")
+            ),
+        );
+    }
+    let run = site.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = site.main_of("public/graph/index.html");
+    assert!(
+        page.contains("The 400 entities with the most relations (of 461 with at least one)"),
+        "{page}"
+    );
+    let drawn: Vec<String> = crate::harness::urls(&page)
+        .into_iter()
+        .filter(|u| u.starts_with("/groups/g-") || u.starts_with("/people/p-"))
+        .collect();
+    assert_eq!(drawn.len(), 400, "{drawn:?}");
+    for g in 0..41 {
+        assert!(
+            drawn.contains(&format!("/groups/g-{g:02}/")),
+            "group {g} drawn"
+        );
+    }
+    // The 41 groups, the member of three, then the first 358 members of one in path order.
+    assert!(drawn.contains(&"/people/p-419/".to_string()));
+    assert!(drawn.contains(&"/people/p-357/".to_string()));
+    assert!(!drawn.contains(&"/people/p-358/".to_string()));
+    // Only relations between drawn entities: 361 of the 422 declared.
+    assert!(
+        page.contains("the 361 typed relations between them"),
+        "{page}"
+    );
+}
+
 #[test]
 fn shipped_wiki_checks_clean_and_every_link_resolves() {
     let site = Site::shipped("shipped");
