@@ -123,8 +123,9 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             timings,
         });
     };
-    // A build that writes renders every page: bodies are compiled to HTML as they are scanned.
-    let (wiki, rd) = resolve::resolve_to_render(corpus);
+    // A build that writes renders every page: bodies are compiled to HTML as they are scanned,
+    // or, at scale, let go after resolution and read again for their pages.
+    let (wiki, rd) = resolve::resolve_to_render(corpus, root);
     diags.extend(rd);
     let diagnostics = Diagnostics::finish(diags);
     lap("resolve", &mut timings);

@@ -429,10 +429,11 @@ impl Session {
 
     /// Writes the data files (`wiki.json`, search index, sitemap, robots, feed) of the last
     /// rebuild if they are stale, and returns the paths that changed. After it, the site is
-    /// byte-identical to a clean build of the same files.
-    pub fn finish_data(&mut self) -> Vec<String> {
+    /// byte-identical to a clean build of the same files. Fails (with the path) only when a
+    /// body that is not held cannot be read again.
+    pub fn finish_data(&mut self) -> anyhow::Result<Vec<String>> {
         let (Some(fp), Some(wiki)) = (self.pending.take(), self.last.as_ref()) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let pages: Vec<&str> = self
             .site
@@ -448,7 +449,7 @@ impl Session {
                 e.keep_plain_text();
             });
         }
-        let files = render::data_files(wiki, pages.into_iter());
+        let files = render::data_files(wiki, pages.into_iter())?;
         let mut site: SiteFiles = self
             .site
             .iter()
@@ -473,7 +474,7 @@ impl Session {
         changed.sort();
         self.site = Arc::new(site);
         self.data = (paths, fp);
-        changed
+        Ok(changed)
     }
 }
 

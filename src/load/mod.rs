@@ -59,10 +59,15 @@ impl TextFile {
     /// (`duplicate-slug`) points at line 1, and at 10,000 entities the sources' full texts
     /// were 35 MB of the build's peak, a second copy of their passages.
     pub fn first_line_only(&self) -> TextFile {
-        let end = self.text.find('\n').unwrap_or(self.text.len());
+        self.truncated(self.text.find('\n').unwrap_or(self.text.len()))
+    }
+
+    /// This file with only its first `len` bytes of text (same path and hash): what an entity
+    /// page keeps once its body is released. Diagnostics past `len` point at its end.
+    pub fn truncated(&self, len: usize) -> TextFile {
         TextFile {
             path: self.path.clone(),
-            text: Arc::new(self.text[..end].to_string()),
+            text: Arc::new(self.text.get(..len).unwrap_or(&self.text).to_string()),
             lines: Arc::default(),
             hash: self.hash,
         }

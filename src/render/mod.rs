@@ -52,9 +52,6 @@ pub struct Renderer<'w> {
     wiki: &'w Wiki,
     tera: &'w Tera,
     ix: &'w Index,
-    /// Take each body's compiled HTML instead of reading it where it is kept: set when every
-    /// page is rendered once ([`render_each`]), so each is freed with its page.
-    take_bodies: bool,
 }
 
 impl std::ops::Deref for Renderer<'_> {
@@ -105,13 +102,7 @@ pub struct Incremental {
 /// Renders the page of entity `id` alone (`serve`'s preview of a body edit), with `ix` built
 /// for `wiki` or for a wiki with the same [`Index::key`]. Returns its path and bytes.
 pub fn render_entity(wiki: &Wiki, tera: &Tera, ix: &Index, id: usize) -> Result<OutputFile> {
-    Renderer {
-        wiki,
-        tera,
-        ix,
-        take_bodies: false,
-    }
-    .job(&Job::Entity(id))
+    Renderer { wiki, tera, ix }.job(&Job::Entity(id))
 }
 
 /// Renders only the pages whose fingerprint differs from `previous` (all of them when
@@ -124,12 +115,7 @@ pub fn render_changed(
     ix: &Index,
     previous: &BTreeMap<String, u64>,
 ) -> Result<Incremental> {
-    let r = Renderer {
-        wiki,
-        tera,
-        ix,
-        take_bodies: false,
-    };
+    let r = Renderer { wiki, tera, ix };
     let jobs = jobs(wiki);
     let planned: Vec<(String, u64)> = jobs
         .par_iter()
@@ -153,14 +139,17 @@ pub fn render_changed(
 
 /// The files that depend on the whole wiki: `wiki.json`, the search index, sitemap, robots.txt
 /// and the feed. `pages` lists the site's page paths (for the sitemap).
-pub fn data_files<'a>(wiki: &Wiki, pages: impl Iterator<Item = &'a str>) -> Vec<OutputFile> {
+pub fn data_files<'a>(
+    wiki: &Wiki,
+    pages: impl Iterator<Item = &'a str>,
+) -> Result<Vec<OutputFile>> {
     let mut files = vec![OutputFile {
         path: "wiki.json".into(),
         bytes: json::export(wiki),
     }];
-    files.extend(search::files(wiki));
+    files.extend(search::files(wiki)?);
     files.extend(publish_files(wiki, pages));
-    files
+    Ok(files)
 }
 
 fn jobs(wiki: &Wiki) -> Vec<Job> {
@@ -218,48 +207,116 @@ pub fn render_each(wiki: &Wiki, tera: &Tera, sink: &dyn Sink) -> Result<Vec<Stri
         wiki,
         tera,
         ix: &ix,
-        take_bodies: true,
     };
+    /// A unit of the render's parallel work: one page, or the entity pages of one search
+    /// chunk with the chunk itself, made while their bodies are at hand.
+    enum Work<'j> {
+        Page(&'j Job),
+        Entities(usize, std::ops::Range<usize>, usize),
+    }
     let jobs = jobs(wiki);
+    let chunks = search::page_chunks(wiki);
+    let first_chunk = chunks.len();
+    // The site-wide pages first (the timeline and the graph are the longest), then the
+    // entities' chunks in place of their pages, then the rest.
+    let head = jobs
+        .iter()
+        .take_while(|j| !matches!(j, Job::Entity(_)))
+        .count();
+    let work: Vec<Work> = jobs[..head]
+        .iter()
+        .map(Work::Page)
+        .chain(
+            chunks
+                .into_iter()
+                .enumerate()
+                .map(|(n, (range, size))| Work::Entities(n, range, size)),
+        )
+        .chain(
+            jobs[head..]
+                .iter()
+                .filter(|j| !matches!(j, Job::Entity(_)))
+                .map(Work::Page),
+        )
+        .collect();
     let profile = std::env::var_os("REFWIKI_PROFILE").is_some();
     type Timed = Vec<(String, &'static str, std::time::Duration)>;
+    // One entity page and its body's plain text, for the search chunk made beside it: the
+    // body (read again from its file, when the resolution let it go) is compiled and turned
+    // into plain text in one parse, and freed with its page.
+    let entity = |i: usize, texts: &mut Vec<String>, timed: &mut Timed| -> Result<()> {
+        let t = std::time::Instant::now();
+        let (body, text) = wiki.entities[i].take_body_and_text()?;
+        let f = r.entity_with(i, body)?;
+        texts.push(text);
+        let (path, d) = (f.path.clone(), t.elapsed());
+        sink.file(f)?;
+        timed.push((path, "entity", d));
+        Ok(())
+    };
     // `wiki.json` (one thread's work, written as it is serialised, so it holds little) is
-    // made beside the pages; the search index, parallel in itself, follows them.
+    // made beside the pages; the passages' search chunks, parallel in themselves, follow.
     let (json, pages) = rayon::join(
         || {
             let t = std::time::Instant::now();
             sink.stream("wiki.json", &mut |out| json::export_to(wiki, out))?;
             Ok::<_, anyhow::Error>(("wiki.json".to_string(), "wiki.json", t.elapsed()))
         },
-        || -> Result<Timed> {
-            jobs.par_iter()
-                .map(|j| {
-                    let t = std::time::Instant::now();
-                    let f = r.job(j)?;
-                    let path = f.path.clone();
-                    let d = t.elapsed();
-                    sink.file(f)?;
-                    Ok((path, j.name(), d))
+        || -> Result<Vec<Timed>> {
+            // Split down to pieces of a few items: rayon stops splitting a piece nobody steals
+            // after a few halvings, and the entities' chunks (tens of pages each) sit together
+            // among hundreds of thousands of redirects, so one thread would be left with them
+            // (at 100,000 entities, 13 s of one core idle).
+            work.par_iter()
+                .with_max_len(16)
+                .map(|w| match w {
+                    Work::Page(j) => {
+                        let t = std::time::Instant::now();
+                        let f = r.job(j)?;
+                        let path = f.path.clone();
+                        let d = t.elapsed();
+                        sink.file(f)?;
+                        Ok(vec![(path, j.name(), d)])
+                    }
+                    Work::Entities(n, range, size) => {
+                        let mut timed = Vec::with_capacity(range.len() + 1);
+                        let mut texts = Vec::with_capacity(range.len());
+                        for i in range.clone() {
+                            entity(i, &mut texts, &mut timed)?;
+                        }
+                        let t = std::time::Instant::now();
+                        let f = search::page_chunk(wiki, *n, range.clone(), *size, texts);
+                        let (path, d) = (f.path.clone(), t.elapsed());
+                        sink.file(f)?;
+                        timed.push((path, "search index", d));
+                        Ok(timed)
+                    }
                 })
                 .collect()
         },
     );
     let (pages, json) = (pages?, json?);
     let t = std::time::Instant::now();
-    let search = search::files_each(wiki, sink)?;
+    let search = search::passage_files_each(wiki, first_chunk, sink)?;
     let d = t.elapsed();
-    let mut data: Timed = search.into_iter().map(|p| (p, "search index", d)).collect();
+    let mut data: Timed = search
+        .into_iter()
+        .enumerate()
+        .map(|(k, p)| {
+            (
+                p,
+                "search index",
+                if k == 0 { d } else { Default::default() },
+            )
+        })
+        .collect();
     data.push(json);
     let mut per_kind: BTreeMap<&'static str, (usize, std::time::Duration)> = BTreeMap::new();
     let mut paths: Vec<String> = Vec::with_capacity(jobs.len() + 64);
-    for (p, name, d) in pages.into_iter().chain(data) {
+    for (p, name, d) in pages.into_iter().flatten().chain(data) {
         let e = per_kind.entry(name).or_default();
         e.0 += 1;
-        if name == "search index" {
-            e.1 = d;
-        } else {
-            e.1 += d;
-        }
+        e.1 += d;
         paths.push(p);
     }
     let t = std::time::Instant::now();
@@ -586,11 +643,23 @@ impl Renderer<'_> {
             } else {
                 self.citation_url(c)
             },
-            quote: c.quote.clone(),
+            quote: c.quote.to_string(),
         }
     }
 
     fn entity(&self, id: usize) -> Result<OutputFile> {
+        // Compiled when the body was scanned (or now, with its plain text for the search
+        // index); only the links and citation marks are made here.
+        let body = self.wiki.entities[id].compiled_body()?;
+        self.entity_with(id, body)
+    }
+
+    /// The page of entity `id`, whose body compiles to `body`.
+    fn entity_with(
+        &self,
+        id: usize,
+        body: std::sync::Arc<markdown::Compiled>,
+    ) -> Result<OutputFile> {
         let w = self.wiki;
         let e = &w.entities[id];
         let kind = &w.config.kinds[&e.page.kind];
@@ -599,13 +668,6 @@ impl Renderer<'_> {
             r: self,
             e,
             urls: &urls,
-        };
-        // Compiled when the body was scanned (or now, with its plain text for the search
-        // index); only the links and citation marks are made here.
-        let body = if self.take_bodies {
-            e.take_compiled_body()
-        } else {
-            e.compiled_body()
         };
         let body_html = body.fill(&body_resolver);
         drop(body);

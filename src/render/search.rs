@@ -3,10 +3,12 @@
 //!
 //! Two tiers keep it small on a phone and lazy at scale: `search/names.json` holds every
 //! entity's title, aliases, kind and summary (what the search box needs while typing), and
-//! `search/text-<n>.json` chunks of about 256 KiB hold page bodies and source passages, loaded
-//! only when the search page runs a full-text query.
+//! `search/text-<n>.json` chunks of about 256 KiB hold page bodies (the first chunks, made by
+//! a build beside their pages) and source passages, loaded only when the search page runs a
+//! full-text query.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use serde::Serialize;
 
@@ -41,70 +43,152 @@ struct TextDoc<'a> {
     b: std::borrow::Cow<'a, str>,
 }
 
-/// A full-text document: a page body (by entity) or a passage (by source and index).
-#[derive(Clone, Copy)]
-enum Text {
-    Page(usize),
-    Passage(usize, usize),
-}
-
-/// The document `t`, numbered `id`.
-fn text_doc(w: &Wiki, id: usize, t: Text) -> TextDoc<'_> {
-    let base = &w.config.base_path;
-    match t {
-        Text::Page(i) => {
-            let e = &w.entities[i];
-            TextDoc {
-                id,
-                u: format!("{base}{}", e.path),
-                t: Cow::Borrowed(&e.page.title),
-                k: "page",
-                b: Cow::Owned(e.plain_text()),
-            }
-        }
-        Text::Passage(si, pi) => {
-            let s = &w.sources[si].source;
-            let p = &s.passages[pi];
-            // Pushed, not `format!`ed: two strings per passage of every source.
-            let mut u = String::with_capacity(base.len() + s.id.len() + 18);
-            u.push_str(base);
-            u.push_str("sources/");
-            u.push_str(&s.id);
-            u.push_str("/#p");
-            super::push_num(&mut u, p.n);
-            let mut title = String::with_capacity(s.title.len() + 16);
-            title.push_str(&s.title);
-            title.push_str(", passage ");
-            super::push_num(&mut title, p.n);
-            TextDoc {
-                id,
-                u,
-                t: Cow::Owned(title),
-                k: "passage",
-                b: Cow::Borrowed(&p.text),
-            }
-        }
+/// The document of page `i`'s body, whose plain text is `text`.
+fn page_doc(w: &Wiki, i: usize, text: String) -> TextDoc<'_> {
+    let e = &w.entities[i];
+    TextDoc {
+        id: i,
+        u: format!("{}{}", w.config.base_path, e.path),
+        t: Cow::Borrowed(&e.page.title),
+        k: "page",
+        b: Cow::Owned(text),
     }
 }
 
+/// The document of passage `pi` of source `si`, numbered `id`.
+fn passage_doc(w: &Wiki, id: usize, si: usize, pi: usize) -> TextDoc<'_> {
+    let base = &w.config.base_path;
+    let s = &w.sources[si].source;
+    let p = &s.passages[pi];
+    // Pushed, not `format!`ed: two strings per passage of every source.
+    let mut u = String::with_capacity(base.len() + s.id.len() + 18);
+    u.push_str(base);
+    u.push_str("sources/");
+    u.push_str(&s.id);
+    u.push_str("/#p");
+    super::push_num(&mut u, p.n);
+    let mut title = String::with_capacity(s.title.len() + 16);
+    title.push_str(&s.title);
+    title.push_str(", passage ");
+    super::push_num(&mut title, p.n);
+    TextDoc {
+        id,
+        u,
+        t: Cow::Owned(title),
+        k: "passage",
+        b: Cow::Borrowed(&p.text),
+    }
+}
+
+/// Cuts a list of documents' estimated JSON sizes into chunks of about [`CHUNK_BYTES`]:
+/// ranges of the list, each with the size of the buffer it is written into (plus the room
+/// sonic-rs reserves before writing a string: six bytes per byte, the worst escaping, of the
+/// longest document, so a chunk ending in a long body would otherwise grow and copy its
+/// buffer).
+fn cut(sizes: impl Iterator<Item = usize>) -> Vec<(Range<usize>, usize)> {
+    let mut ranges = Vec::new();
+    let (mut start, mut size, mut longest, mut n) = (0, 0, 0, 0);
+    for s in sizes {
+        n += 1;
+        size += s;
+        longest = longest.max(s);
+        if size >= CHUNK_BYTES {
+            ranges.push((start..n, size + 6 * longest + 64));
+            (start, size, longest) = (n, 0, 0);
+        }
+    }
+    if start < n {
+        ranges.push((start..n, size + 6 * longest + 64));
+    }
+    ranges
+}
+
+/// The page bodies' chunks: ranges of entity ids, cut by an estimate of each document's size
+/// made from its Markdown (its plain text is shorter), so that the chunks are known before
+/// any body is read and [`render_each`](super::render_each) can make each chunk beside its
+/// pages, while their bodies are at hand. Each range comes with its buffer's size.
+pub fn page_chunks(w: &Wiki) -> Vec<(Range<usize>, usize)> {
+    let base = w.config.base_path.len();
+    cut(w
+        .entities
+        .iter()
+        .map(|e| e.page.body_len() + e.page.title.len() + base + e.path.len() + 40))
+}
+
+/// Page chunk `n`: the documents of the pages `range`, whose plain texts are `texts`, in
+/// order; `size` is the buffer's size (from [`page_chunks`]).
+pub fn page_chunk(
+    w: &Wiki,
+    n: usize,
+    range: Range<usize>,
+    size: usize,
+    texts: Vec<String>,
+) -> OutputFile {
+    let docs: Vec<TextDoc> = range.zip(texts).map(|(i, t)| page_doc(w, i, t)).collect();
+    chunk_file(n, size, &docs)
+}
+
+/// The search chunk file numbered `n`.
+fn chunk_file(n: usize, size: usize, docs: &[TextDoc]) -> OutputFile {
+    let mut bytes = Vec::with_capacity(size + size / 16);
+    sonic_rs::to_writer(&mut bytes, docs).expect("search chunk serialises");
+    OutputFile {
+        path: chunk_path(n),
+        bytes,
+    }
+}
+
+fn chunk_path(n: usize) -> String {
+    format!("search/text-{n}.json")
+}
+
 /// The search files, in memory (see [`files_each`]).
-pub fn files(w: &Wiki) -> Vec<OutputFile> {
+pub fn files(w: &Wiki) -> anyhow::Result<Vec<OutputFile>> {
     let out = std::sync::Mutex::new(Vec::new());
     files_each(w, &|f| {
         out.lock().expect("no panic holding the lock").push(f);
         Ok(())
-    })
-    .expect("collecting cannot fail");
+    })?;
     let mut out = out.into_inner().expect("no poisoned lock");
     out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
+    Ok(out)
 }
 
-/// The search files, each handed to `sink` as soon as it is serialised (a chunk of about
-/// 256 KiB at a time, instead of the whole index: at 10,000 entities that was 100 MB of peak
-/// memory). Page texts and chunks are built in parallel; chunk boundaries depend only on
-/// sizes, so the output does not depend on the thread count. Returns the paths written.
+/// The search files, each handed to `sink` as soon as it is serialised: the page chunks
+/// (from each body's kept plain text, or one made for the chunk), then what
+/// [`passage_files_each`] makes. Returns the paths written.
 pub fn files_each(w: &Wiki, sink: &dyn super::Sink) -> anyhow::Result<Vec<String>> {
+    use rayon::prelude::*;
+    let pages = page_chunks(w);
+    let mut paths: Vec<String> = pages
+        .par_iter()
+        .enumerate()
+        .map(|(n, (r, size))| {
+            let texts = r
+                .clone()
+                .map(|i| w.entities[i].plain_text())
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let f = page_chunk(w, n, r.clone(), *size, texts);
+            let path = f.path.clone();
+            sink.file(f)?;
+            Ok(path)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    paths.extend(passage_files_each(w, pages.len(), sink)?);
+    Ok(paths)
+}
+
+/// The passages' chunks, numbered from `first` (the number of page chunks, made before or
+/// beside: see [`page_chunks`]), each handed to `sink` as soon as it is serialised (a chunk of
+/// about 256 KiB at a time, instead of the whole index: at 10,000 entities that was 100 MB of
+/// peak memory), then `search/names.json`, which lists every chunk. Chunks are built in
+/// parallel; their boundaries depend only on sizes, so the output does not depend on the
+/// thread count. Returns the paths written.
+pub fn passage_files_each(
+    w: &Wiki,
+    first: usize,
+    sink: &dyn super::Sink,
+) -> anyhow::Result<Vec<String>> {
     use rayon::prelude::*;
     let base = &w.config.base_path;
     let docs: Vec<NameDoc> = w
@@ -123,20 +207,12 @@ pub fn files_each(w: &Wiki, sink: &dyn super::Sink) -> anyhow::Result<Vec<String
             s: &e.page.summary,
         })
         .collect();
-    // Every page body and passage, with the size its JSON is estimated at; the documents
-    // themselves are made chunk by chunk (a page body's plain text is made from its kept
-    // pieces only then, and dropped with the chunk).
-    let mut texts: Vec<(Text, usize)> = w
-        .entities
-        .par_iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let size = e.plain_text_len() + e.page.title.len() + base.len() + e.path.len();
-            (Text::Page(i), size + 40)
-        })
-        .collect();
+    // Every passage (numbered after the pages), with the size its JSON is estimated at; the
+    // documents themselves are made chunk by chunk.
+    let mut passages: Vec<(usize, usize)> = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
     for (si, s) in w.sources.iter().enumerate() {
-        // `{base}sources/{id}/#p{n}` and `{title}, passage {n}` (see `text_doc`).
+        // `{base}sources/{id}/#p{n}` and `{title}, passage {n}` (see `passage_doc`).
         let fixed = base.len()
             + "sources/".len()
             + s.source.id.len()
@@ -146,50 +222,32 @@ pub fn files_each(w: &Wiki, sink: &dyn super::Sink) -> anyhow::Result<Vec<String
             + 40;
         for (pi, p) in s.source.passages.iter().enumerate() {
             let digits = 2 * itoa::Buffer::new().format(p.n).len();
-            texts.push((Text::Passage(si, pi), fixed + digits + p.text.len()));
+            passages.push((si, pi));
+            sizes.push(fixed + digits + p.text.len());
         }
     }
-    // Chunk ranges with their estimated JSON size (the buffer each is written into), plus
-    // the room sonic-rs reserves before writing a string: six bytes per byte (the worst
-    // escaping) of the longest document, so a chunk ending in a long body would otherwise
-    // grow and copy its buffer.
-    let mut ranges = Vec::new();
-    let (mut start, mut size, mut longest) = (0, 0, 0);
-    for (i, (_, s)) in texts.iter().enumerate() {
-        size += s;
-        longest = longest.max(*s);
-        if size >= CHUNK_BYTES {
-            ranges.push((start..i + 1, size + 6 * longest + 64));
-            (start, size, longest) = (i + 1, 0, 0);
-        }
-    }
-    if start < texts.len() {
-        ranges.push((start..texts.len(), size + 6 * longest + 64));
-    }
+    let ranges = cut(sizes.into_iter());
+    let pages = w.entities.len();
     let mut paths: Vec<String> = ranges
         .par_iter()
         .enumerate()
-        .map(|(n, (r, size))| {
-            let path = format!("search/text-{n}.json");
-            let docs: Vec<TextDoc> = texts[r.clone()]
-                .iter()
-                .enumerate()
-                .map(|(k, (t, _))| text_doc(w, r.start + k, *t))
+        .map(|(k, (r, size))| {
+            let docs: Vec<TextDoc> = r
+                .clone()
+                .map(|j| passage_doc(w, pages + j, passages[j].0, passages[j].1))
                 .collect();
-            let mut bytes = Vec::with_capacity(size + size / 16);
-            sonic_rs::to_writer(&mut bytes, &docs).expect("search chunk serialises");
-            drop(docs);
-            sink.file(OutputFile {
-                path: path.clone(),
-                bytes,
-            })?;
+            let f = chunk_file(first + k, *size, &docs);
+            let path = f.path.clone();
+            sink.file(f)?;
             Ok(path)
         })
         .collect::<anyhow::Result<_>>()?;
-    drop(texts);
+    drop(passages);
     let names = Names {
         docs,
-        chunks: paths.iter().map(|p| format!("{base}{p}")).collect(),
+        chunks: (0..first + ranges.len())
+            .map(|n| format!("{base}{}", chunk_path(n)))
+            .collect(),
     };
     sink.file(OutputFile {
         path: "search/names.json".into(),

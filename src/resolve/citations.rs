@@ -65,15 +65,15 @@ pub struct Citation {
     pub source: usize,
     /// Passage number.
     pub passage: u32,
-    /// The quote as the editor wrote it.
-    pub quote: String,
+    /// The quote as the editor wrote it (the declaration's, shared).
+    pub quote: std::sync::Arc<str>,
     /// Byte range of the quoted words in the passage's text.
     pub range: (usize, usize),
     /// The same range in UTF-16 code units, as the source page's highlighter counts them
     /// (`?hl=` in a citation's URL): counted here, where the passage text is at hand, once.
     pub hl: (usize, usize),
-    /// Editor's note.
-    pub note: Option<String>,
+    /// Editor's note (the declaration's, shared).
+    pub note: Option<std::sync::Arc<str>>,
 }
 
 /// Byte range `range` of `text` in UTF-16 code units.
@@ -112,7 +112,7 @@ pub fn verify(
     let ns = &norm[si];
     // Most quotes are already in normal form: no per-character pass for them.
     let q = if is_normal(&c.quote) {
-        c.quote.clone()
+        c.quote.to_string()
     } else {
         quote_norm(&c.quote)
     };

@@ -106,53 +106,74 @@ pub type CompiledBody = std::sync::Mutex<Option<Arc<markdown::Compiled>>>;
 impl ResolvedEntity {
     /// The body compiled to HTML (see [`markdown::Compiled`]), made now if need be and kept;
     /// the parse that makes it also makes the plain text if there is none yet.
-    pub fn compiled_body(&self) -> Arc<markdown::Compiled> {
+    pub fn compiled_body(&self) -> anyhow::Result<Arc<markdown::Compiled>> {
         let mut kept = self.body.lock().unwrap_or_else(|e| e.into_inner());
-        kept.get_or_insert_with(|| self.compile_body()).clone()
+        if let Some(c) = &*kept {
+            return Ok(c.clone());
+        }
+        let c = self.compile_body()?;
+        *kept = Some(c.clone());
+        Ok(c)
     }
 
-    /// The body compiled to HTML, taken from where it is kept (made now if need be): for a
-    /// build, which renders each page once, so that a body's HTML is freed with its page
-    /// (10,000 of them are 45 MB).
-    pub fn take_compiled_body(&self) -> Arc<markdown::Compiled> {
+    /// The body compiled to HTML, taken from where it is kept (made now if need be), and its
+    /// plain text (for the search index): for a build, which renders each page once, so that
+    /// a body's HTML is freed with its page (10,000 of them are 45 MB). A
+    /// [released](crate::load::EntityPage::release_body) body is read again for both, in one
+    /// parse.
+    pub fn take_body_and_text(&self) -> anyhow::Result<(Arc<markdown::Compiled>, String)> {
+        let body = self.page.read_body()?;
         let taken = self.body.lock().unwrap_or_else(|e| e.into_inner()).take();
-        taken.unwrap_or_else(|| self.compile_body())
+        Ok(match taken {
+            Some(compiled) => {
+                let text = match self.plain.get() {
+                    Some(p) => p.text(&body),
+                    None => markdown::plain_text(&body),
+                };
+                (compiled, text)
+            }
+            None => {
+                let (compiled, plain) = markdown::scan_body(&body, true)
+                    .rendered
+                    .unwrap_or_default();
+                (Arc::new(compiled), plain.text(&body))
+            }
+        })
     }
 
-    /// Compiles the body, keeping the plain text made by the same parse if there is none yet.
-    fn compile_body(&self) -> Arc<markdown::Compiled> {
-        let (compiled, plain) = self.render_body();
-        self.plain.get_or_init(|| plain);
-        Arc::new(compiled)
-    }
-
-    /// Makes the body's plain text now if need be, and keeps it.
-    pub fn keep_plain_text(&self) {
-        self.plain.get_or_init(|| self.render_body().1);
-    }
-
-    /// The body compiled to HTML and its plain text, from one parse.
-    fn render_body(&self) -> (markdown::Compiled, markdown::PlainText) {
-        markdown::scan_body(self.page.body(), true)
+    /// Compiles the body, keeping the plain text made by the same parse if there is none yet
+    /// (pieces of a held body; a released body's are not kept).
+    fn compile_body(&self) -> anyhow::Result<Arc<markdown::Compiled>> {
+        let body = self.page.read_body()?;
+        let (compiled, plain) = markdown::scan_body(&body, true)
             .rendered
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if self.page.body_held() {
+            self.plain.get_or_init(|| plain);
+        }
+        Ok(Arc::new(compiled))
     }
 
-    /// The length of [`ResolvedEntity::plain_text`], without making it when it is kept.
-    pub fn plain_text_len(&self) -> usize {
-        match self.plain.get() {
-            Some(p) => p.len(self.page.body()),
-            None => self.plain_text().len(),
+    /// Makes the body's plain text now if need be, and keeps it (a held body's only).
+    pub fn keep_plain_text(&self) {
+        if self.page.body_held() {
+            self.plain.get_or_init(|| {
+                markdown::scan_body(self.page.body(), true)
+                    .rendered
+                    .unwrap_or_default()
+                    .1
+            });
         }
     }
 
     /// The body as plain text (see [`markdown::plain_text`]): from the kept pieces if there
-    /// are some, else made for this use only.
-    pub fn plain_text(&self) -> String {
-        match self.plain.get() {
-            Some(p) => p.text(self.page.body()),
-            None => markdown::plain_text(self.page.body()),
-        }
+    /// are some, else made for this use only (from the file, if the body was released).
+    pub fn plain_text(&self) -> anyhow::Result<String> {
+        let body = self.page.read_body()?;
+        Ok(match self.plain.get() {
+            Some(p) => p.text(&body),
+            None => markdown::plain_text(&body),
+        })
     }
 }
 
@@ -273,6 +294,9 @@ pub struct ResolveCache {
     /// Only the diagnostics are wanted (`check`): what only pages show and no diagnostic reads
     /// (mentions in sources, the mention lists, the tag lists) is not computed.
     diagnostics_only: bool,
+    /// Let every body go once the last pass that reads it is done, to be read again from
+    /// this wiki folder when its page is rendered (see [`Bodies::Reread`]).
+    release_bodies: Option<Arc<std::path::Path>>,
     previous_names: Option<PreviousNames>,
 }
 
@@ -395,27 +419,50 @@ pub fn resolve(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
     resolve_once(corpus, ResolveCache::default())
 }
 
-/// Above this many bytes of entity Markdown, [`resolve_to_render`] leaves each body to be
-/// compiled when its page is rendered. Compiling in the parse that scans a body saves a
-/// parse (8–13% of a build's time at 10,000 entities, 52 MB of Markdown) but keeps every body's
-/// HTML from resolution to its page: 12% of the peak at 100,000 entities, where compiling
-/// late costs no time (the HTML is written while it is still in the CPU's caches).
+/// Above this many bytes of entity Markdown, [`resolve_to_render`] lets each body go after
+/// resolution and reads it again when its page is rendered ([`Bodies::Reread`]), instead of
+/// compiling it ahead ([`Bodies::CompiledAhead`]).
 pub const COMPILE_AHEAD_MAX_BYTES: usize = 256 << 20;
 
-/// Resolves a corpus whose pages are then all rendered: each body is compiled to HTML in the
-/// parse that scans it, unless the bodies together are larger than
-/// [`COMPILE_AHEAD_MAX_BYTES`].
-pub fn resolve_to_render(corpus: Corpus) -> (Wiki, Vec<Diagnostic>) {
-    let bytes: usize = corpus.entities.iter().map(|e| e.body().len()).sum();
-    resolve_to_render_with(corpus, bytes <= COMPILE_AHEAD_MAX_BYTES)
+/// How a resolution whose pages are then all rendered holds the entities' bodies until their
+/// pages are made. The pages are the same either way.
+#[derive(Debug, Clone, Copy)]
+pub enum Bodies<'a> {
+    /// Each body is compiled to HTML in the parse that scans it, and the HTML is kept until its
+    /// page: one parse instead of two (8–13% of a build's time at 10,000 entities, 52 MB of
+    /// Markdown), for the HTML held through resolution.
+    CompiledAhead,
+    /// Each body is let go when resolution's last pass over it (the unlinked mentions) is
+    /// done, and read again from this wiki folder, then compiled, when its page is rendered
+    /// (its search text is made then too). At 100,000 entities the bodies are 400 MB and their
+    /// HTML 520 MB: neither is held through resolution; the cost is a second read of each
+    /// file, checked against the first by its hash.
+    Reread(&'a std::path::Path),
 }
 
-/// [`resolve_to_render`], compiling the bodies ahead (while scanning them) or not. The pages
-/// are the same either way.
-pub fn resolve_to_render_with(corpus: Corpus, compile_ahead: bool) -> (Wiki, Vec<Diagnostic>) {
-    let cache = ResolveCache {
-        render_bodies: compile_ahead,
-        ..ResolveCache::default()
+/// Resolves a corpus loaded from `root` whose pages are then all rendered: bodies are
+/// [compiled ahead](Bodies::CompiledAhead) unless together they are larger than
+/// [`COMPILE_AHEAD_MAX_BYTES`], when they are [read again](Bodies::Reread).
+pub fn resolve_to_render(corpus: Corpus, root: &std::path::Path) -> (Wiki, Vec<Diagnostic>) {
+    let bytes: usize = corpus.entities.iter().map(|e| e.body_len()).sum();
+    let bodies = match bytes <= COMPILE_AHEAD_MAX_BYTES {
+        true => Bodies::CompiledAhead,
+        false => Bodies::Reread(root),
+    };
+    resolve_to_render_with(corpus, bodies)
+}
+
+/// [`resolve_to_render`] with the bodies held as `bodies` says.
+pub fn resolve_to_render_with(corpus: Corpus, bodies: Bodies) -> (Wiki, Vec<Diagnostic>) {
+    let cache = match bodies {
+        Bodies::CompiledAhead => ResolveCache {
+            render_bodies: true,
+            ..ResolveCache::default()
+        },
+        Bodies::Reread(root) => ResolveCache {
+            release_bodies: Some(Arc::from(root)),
+            ..ResolveCache::default()
+        },
     };
     resolve_once(corpus, cache)
 }
@@ -561,12 +608,6 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
     };
     drop(entities);
 
-    profile.lap("mentions");
-    let mentions = match cache.diagnostics_only {
-        true => sources.iter().map(|_| Arc::default()).collect(),
-        false => source_mentions(&sources, &matcher, &name_change, names_key, cache),
-    };
-
     profile.lap("unlinked mentions, alias redirects");
     // The redirects are one thread's work: done beside the unlinked mentions, not after.
     let mut redirect_cache = cache.redirects.take();
@@ -594,6 +635,24 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
         ));
     }
     diags.extend(unlinked.iter().flat_map(|d| d.iter().cloned()));
+    if let Some(root) = &cache.release_bodies {
+        // The unlinked mentions were the last pass to read the bodies: a build that reads
+        // them again at render time lets them go now, before the mentions in sources and
+        // the lists made from them are allocated. Each page is held by its entity alone
+        // here (the corpus and the matcher's borrow are gone); one that is not keeps its
+        // body.
+        resolved.par_iter_mut().for_each(|e| {
+            if let Some(page) = Arc::get_mut(&mut e.page) {
+                page.release_body(root.clone());
+            }
+        });
+    }
+
+    profile.lap("mentions");
+    let mentions = match cache.diagnostics_only {
+        true => sources.iter().map(|_| Arc::default()).collect(),
+        false => source_mentions(&sources, &matcher, &name_change, names_key, cache),
+    };
 
     profile.lap("cited by, mentioned in");
     let by_title =

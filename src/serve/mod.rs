@@ -115,7 +115,7 @@ pub fn run(opts: ServeOptions) -> Result<()> {
     let mut session = Session::new(&root, Some("/".into()));
     let started = Instant::now();
     let first = session.rebuild(&Changes::everything());
-    session.finish_data();
+    finish_data(&mut session);
     let error = report(&first, started);
     {
         let mut st = shared.status.write().expect("status lock");
@@ -194,11 +194,23 @@ pub fn run(opts: ServeOptions) -> Result<()> {
         }
         // The pages are live; now the files that depend on all of them (search index,
         // wiki.json, sitemap, feed), which no open page waits for: no event, one per build.
-        if outcome.as_ref().is_ok_and(|o| o.site.is_some()) && !session.finish_data().is_empty() {
+        if outcome.as_ref().is_ok_and(|o| o.site.is_some()) && finish_data(&mut session) {
             shared.status.write().expect("status lock").site = session.site();
         }
     }
     Ok(())
+}
+
+/// Brings the data files up to date ([`Session::finish_data`]), printing what stopped it;
+/// returns whether any changed.
+fn finish_data(session: &mut Session) -> bool {
+    match session.finish_data() {
+        Ok(changed) => !changed.is_empty(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            false
+        }
+    }
 }
 
 /// Puts `site` live as a new build generation and tells every open page which output paths
@@ -231,7 +243,7 @@ pub fn watch_build(root: &Path, out: &Path, base_url: Option<String>, poll: bool
         let started = Instant::now();
         let outcome = session.rebuild(&changes);
         if outcome.as_ref().is_ok_and(|o| o.site.is_some()) {
-            session.finish_data();
+            finish_data(&mut session);
         }
         if let Ok(o) = &outcome {
             if o.site.is_some() {

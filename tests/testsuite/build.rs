@@ -367,37 +367,79 @@ fn custom_templates_write_built_html_as_it_is_with_or_without_safe() {
     }
 }
 
-/// A large wiki's bodies are compiled when their pages are rendered, not while they are
-/// scanned (`resolve::COMPILE_AHEAD_MAX_BYTES`): the pages must be the same either way.
+/// A large wiki's bodies are let go after resolution and read again, then compiled, when their
+/// pages are rendered (`resolve::COMPILE_AHEAD_MAX_BYTES`): the site must be the same as when
+/// they are compiled ahead, search index included, and every body must have been let go.
 #[test]
-fn bodies_compiled_late_render_the_same_site() {
+fn bodies_read_again_render_the_same_site() {
+    use refwiki::resolve::Bodies;
     for site in [
         Site::shipped("late-shipped"),
         Site::fixture("fixtures/basic"),
     ] {
-        let render = |compile_ahead: bool| {
+        let render = |bodies: Bodies| {
             let (corpus, _) = refwiki::load::load(&site.dir, None).expect("loads");
-            let (wiki, diags) = refwiki::resolve::resolve_to_render_with(corpus, compile_ahead);
+            let (wiki, diags) = refwiki::resolve::resolve_to_render_with(corpus, bodies);
             assert!(
                 diags
                     .iter()
                     .all(|d| d.severity != refwiki::diag::Severity::Error),
                 "{diags:?}"
             );
+            let held = wiki.entities.iter().filter(|e| e.page.body_held()).count();
             let tera = refwiki::render::templates::load(&site.dir).expect("templates");
             let mut files = refwiki::render::render(&wiki, &tera).expect("renders");
             files.sort_by(|a, b| a.path.cmp(&b.path));
-            files
+            (files, held, wiki.entities.len())
         };
-        let ahead = render(true);
-        let late = render(false);
+        let (ahead, held, n) = render(Bodies::CompiledAhead);
+        assert_eq!(held, n, "compiled ahead, every body is held");
+        let (again, held, n) = render(Bodies::Reread(&site.dir));
+        assert_eq!(held, 0, "read again: all {n} bodies let go");
         assert!(ahead.len() > 20, "{} files", ahead.len());
-        assert_eq!(ahead.len(), late.len());
-        for (a, l) in ahead.iter().zip(&late) {
+        assert!(
+            ahead.iter().any(|f| f.path == "search/text-0.json"),
+            "a search chunk"
+        );
+        assert_eq!(ahead.len(), again.len());
+        for (a, l) in ahead.iter().zip(&again) {
             assert_eq!(a.path, l.path);
             assert!(a.bytes == l.bytes, "{} differs", a.path);
         }
     }
+}
+
+/// A body read again at render time must be the text resolution checked: a file edited
+/// between the two makes the build fail, naming the file, instead of publishing a page that
+/// does not match its diagnostics.
+#[test]
+fn a_body_changed_before_it_is_read_again_fails_the_render() {
+    use refwiki::resolve::Bodies;
+    let site = Site::fixture("fixtures/basic");
+    let (corpus, _) = refwiki::load::load(&site.dir, None).expect("loads");
+    let (wiki, _) = refwiki::resolve::resolve_to_render_with(corpus, Bodies::Reread(&site.dir));
+    let e = &wiki.entities[0];
+    let path = site.dir.join(&e.page.file.path);
+    let text = std::fs::read_to_string(&path).expect("reads");
+    std::fs::write(
+        &path,
+        format!("{text}\nA sentence added after the check.\n"),
+    )
+    .expect("writes");
+    let tera = refwiki::render::templates::load(&site.dir).expect("templates");
+    let err = refwiki::render::render(&wiki, &tera).expect_err("a changed file");
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&e.page.file.path.display().to_string()) && msg.contains("changed"),
+        "{msg}"
+    );
+    // Deleted: the same, with the reason the read failed.
+    std::fs::remove_file(&path).expect("removes");
+    let err = refwiki::render::render(&wiki, &tera).expect_err("a deleted file");
+    assert!(
+        format!("{err:#}").contains(&e.page.file.path.display().to_string()),
+        "{err:#}"
+    );
 }
 
 /// A build writes `wiki.json` into its file as it is serialised; it must be the bytes the
@@ -407,7 +449,7 @@ fn wiki_json_written_as_it_is_serialised_equals_the_export() {
     let site = Site::fixture("fixtures/basic");
     let export = || {
         let (corpus, _) = refwiki::load::load(&site.dir, None).expect("loads");
-        refwiki::render::json::export(&refwiki::resolve::resolve_to_render(corpus).0)
+        refwiki::render::json::export(&refwiki::resolve::resolve_to_render(corpus, &site.dir).0)
     };
     assert_eq!(site.run(&["build"]).code, 0);
     let first = site.read("public/wiki.json");

@@ -24,7 +24,7 @@ fn a_previewed_page_equals_the_page_of_the_full_rebuild() {
     let original = site.read(rel);
     let mut s = Session::new(&site.dir, Some("/".into()));
     assert!(s.rebuild(&Changes::everything()).unwrap().site.is_some());
-    s.finish_data();
+    s.finish_data().expect("data files");
 
     let (head, body) = original.split_at(original.rfind("\n+++\n").unwrap() + 5);
     let edits: Vec<(&str, String)> = vec![
@@ -64,7 +64,7 @@ fn a_previewed_page_equals_the_page_of_the_full_rebuild() {
             String::from_utf8_lossy(&preview),
             "{what}"
         );
-        s.finish_data();
+        s.finish_data().expect("data files");
         previewed += 1;
     }
     assert_eq!(previewed, 3);
@@ -77,7 +77,7 @@ fn a_previewed_page_equals_the_page_of_the_full_rebuild() {
     site.write(rel, &text);
     assert_eq!(s.preview(&changes(rel)), None);
     assert!(s.rebuild(&changes(rel)).unwrap().site.is_some());
-    s.finish_data();
+    s.finish_data().expect("data files");
 
     // A body edit with a broken link is not previewed; the rebuild reports it.
     let before = s.site()["groups/jnim/index.html"].clone();
@@ -94,7 +94,7 @@ fn a_failed_rebuild_takes_the_preview_back() {
     let site = Site::shipped("preview-revert");
     let mut s = Session::new(&site.dir, Some("/".into()));
     assert!(s.rebuild(&Changes::everything()).unwrap().site.is_some());
-    s.finish_data();
+    s.finish_data().expect("data files");
     // Another page links to a section of this one; the preview cannot see that removing the
     // heading breaks it, the full rebuild can.
     let target = "content/people/amadou-koufa.md";
@@ -116,7 +116,7 @@ fn a_failed_rebuild_takes_the_preview_back() {
     both.config = false;
     let first = s.rebuild(&both).unwrap();
     assert!(first.site.is_some(), "setup: {:?}", first.diagnostics);
-    s.finish_data();
+    s.finish_data().expect("data files");
     let before = s.site()["people/amadou-koufa/index.html"].clone();
     site.write(target, t.replace(&heading, &heading.replace("## ", "")));
     let c = changes(target);
@@ -133,7 +133,7 @@ fn a_retitled_page_is_ready_before_the_rest_of_the_rebuild_and_equals_it() {
     let rel = "content/groups/jnim.md";
     let mut s = Session::new(&site.dir, Some("/".into()));
     assert!(s.rebuild(&Changes::everything()).unwrap().site.is_some());
-    s.finish_data();
+    s.finish_data().expect("data files");
     let text = site
         .read(rel)
         .replacen("title = \"JNIM\"", "title = \"JNIM (coalition)\"", 1);
