@@ -125,17 +125,9 @@ impl ResolvedEntity {
         let body = self.page.read_body()?;
         let taken = self.body.lock().unwrap_or_else(|e| e.into_inner()).take();
         Ok(match taken {
-            Some(compiled) => {
-                let text = match self.plain.get() {
-                    Some(p) => p.text(&body),
-                    None => markdown::plain_text(&body),
-                };
-                (compiled, text)
-            }
+            Some(compiled) => (compiled, self.plain_of(&body)),
             None => {
-                let (compiled, plain) = markdown::scan_body(&body, true)
-                    .rendered
-                    .unwrap_or_default();
+                let (compiled, plain) = parse(&body);
                 (Arc::new(compiled), plain.text(&body))
             }
         })
@@ -145,9 +137,7 @@ impl ResolvedEntity {
     /// (pieces of a held body; a released body's are not kept).
     fn compile_body(&self) -> anyhow::Result<Arc<markdown::Compiled>> {
         let body = self.page.read_body()?;
-        let (compiled, plain) = markdown::scan_body(&body, true)
-            .rendered
-            .unwrap_or_default();
+        let (compiled, plain) = parse(&body);
         if self.page.body_held() {
             self.plain.get_or_init(|| plain);
         }
@@ -157,24 +147,28 @@ impl ResolvedEntity {
     /// Makes the body's plain text now if need be, and keeps it (a held body's only).
     pub fn keep_plain_text(&self) {
         if self.page.body_held() {
-            self.plain.get_or_init(|| {
-                markdown::scan_body(self.page.body(), true)
-                    .rendered
-                    .unwrap_or_default()
-                    .1
-            });
+            self.plain.get_or_init(|| parse(self.page.body()).1);
         }
     }
 
     /// The body as plain text (see [`markdown::plain_text`]): from the kept pieces if there
     /// are some, else made for this use only (from the file, if the body was released).
     pub fn plain_text(&self) -> anyhow::Result<String> {
-        let body = self.page.read_body()?;
-        Ok(match self.plain.get() {
-            Some(p) => p.text(&body),
-            None => markdown::plain_text(&body),
-        })
+        Ok(self.plain_of(&self.page.read_body()?))
     }
+
+    /// The plain text of `body` (this entity's): from the kept pieces if there are some.
+    fn plain_of(&self, body: &str) -> String {
+        match self.plain.get() {
+            Some(p) => p.text(body),
+            None => markdown::plain_text(body),
+        }
+    }
+}
+
+/// A body compiled to HTML and its plain text, from one parse.
+fn parse(body: &str) -> (markdown::Compiled, markdown::PlainText) {
+    markdown::scan_body(body, true).rendered.unwrap_or_default()
 }
 
 /// A body's compiled HTML and plain text, if made, as they are kept.
