@@ -106,7 +106,13 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     // The staging folder is looked at on a thread while the wiki loads and resolves.
     let staging = out_dir.as_deref().map(write::Staging::prepare);
     let tera = render::templates::load(root)?;
-    let (corpus, mut diags) = load::load(root, opts.base_url.as_deref())?;
+    // A large wiki's bodies are let go as they are loaded and read again when each is scanned
+    // and rendered (`resolve::COMPILE_AHEAD_MAX_BYTES`): no moment holds every body.
+    let (corpus, mut diags) = load::load_releasing(
+        root,
+        opts.base_url.as_deref(),
+        resolve::COMPILE_AHEAD_MAX_BYTES,
+    )?;
     lap("load", &mut timings);
     let Some(staging) = staging else {
         // `check`: the diagnostics alone, without what only the pages show.

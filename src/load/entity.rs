@@ -85,42 +85,62 @@ impl EntityPage {
         self.released.is_none()
     }
 
-    /// Lets the body go, keeping the front matter (every diagnostic made after resolution's
-    /// body passes points into it) and the file's hash: a large build holds no body from
-    /// the end of its resolution to its page (at 100,000 entities the bodies are 400 MB).
-    /// [`EntityPage::read_body`] reads it again from `root`.
+    /// Lets the file's text go (the body and the raw front matter), keeping the parsed front
+    /// matter and the file's hash: a large build holds no text of its pages but the one it is
+    /// working on (at 100,000 entities the files are 528 MB). [`EntityPage::read_body`] reads
+    /// the body again from `root`, and a diagnostic that points into the file reads the file
+    /// again to show where (see [`TextFile::released`]).
     pub fn release_body(&mut self, root: Arc<Path>) {
         if self.released.is_some() {
             return;
         }
         let body_len = self.file.text.len() - self.body_offset;
-        self.file = self.file.truncated(self.body_offset);
+        self.file = self.file.released(0, root.clone());
         self.released = Some(Released { root, body_len });
+    }
+
+    /// Lets the citations' declarations (`cites`) go, once resolution has verified them and
+    /// reported on their use: a page shows its verified citations, which share the quotes and
+    /// notes. Only a build that renders once and keeps nothing does this.
+    pub fn release_declarations(&mut self) {
+        self.cites = Vec::new();
     }
 
     /// The Markdown body: borrowed while it is held; read again from disk once released,
     /// refused (with the path) if the file no longer has the text this page was made from.
     pub fn read_body(&self) -> anyhow::Result<Cow<'_, str>> {
+        self.body_or_diagnostic().map_err(|d| {
+            let root = self.released.as_ref().map_or(Path::new(""), |r| &r.root);
+            anyhow::anyhow!("{}: {}", root.join(&self.file.path).display(), d.message)
+        })
+    }
+
+    /// [`EntityPage::read_body`], with a failure as an `unreadable-file` diagnostic.
+    pub fn body_or_diagnostic(&self) -> Result<Cow<'_, str>, Diagnostic> {
         let Some(r) = &self.released else {
             return Ok(Cow::Borrowed(self.body()));
         };
-        let path = r.root.join(&self.file.path);
-        let file = super::read_text(&r.root, &self.file.path)
-            .map_err(|d| anyhow::anyhow!("{}: {}", path.display(), d.message))?;
+        let file = super::read_text(&r.root, &self.file.path)?;
         if file.hash != self.file.hash {
-            anyhow::bail!(
-                "{}: the file changed while the site was being built; build again",
-                path.display()
-            );
+            return Err(Diagnostic::error(
+                "unreadable-file",
+                self.file.path.clone(),
+                0,
+                0,
+                "the file changed while the site was being built",
+            )
+            .hint("build again"));
         }
         let mut text = Arc::try_unwrap(file.text).unwrap_or_else(|t| (*t).clone());
         text.drain(..self.body_offset);
         Ok(Cow::Owned(text))
     }
 
-    /// The raw front-matter text (kept as a range of the file, not a copy).
+    /// The raw front-matter text (a range of the file, not a copy; read again if the page's
+    /// text was let go).
     pub fn fm(&self) -> &str {
-        &self.file.text[self.fm_offset..self.fm_offset + self.fm_len]
+        self.file
+            .slice(self.fm_offset, self.fm_offset + self.fm_len)
     }
 
     /// Byte offset (in the file) of a front-matter key path.

@@ -39,6 +39,18 @@ pub struct TextFile {
     lines: Arc<std::sync::OnceLock<LineIndex>>,
     /// Hash of `text`, computed once at load: incremental rebuilds compare files by it.
     pub hash: u64,
+    /// Set when `text` is only the start of the file (an entity page whose body was let go):
+    /// where the whole text is read again, once, when a diagnostic points past that start.
+    whole: Option<Arc<Whole>>,
+}
+
+/// The whole text of a file kept only in part, read again the first time it is needed.
+#[derive(Debug)]
+struct Whole {
+    /// The wiki folder the file is read from.
+    root: Arc<Path>,
+    /// The text and its line starts; `None` if the file could not be read or has changed.
+    text: std::sync::OnceLock<Option<(String, LineIndex)>>,
 }
 
 impl TextFile {
@@ -51,6 +63,7 @@ impl TextFile {
             text: Arc::new(text),
             lines,
             hash,
+            whole: None,
         }
     }
 
@@ -62,15 +75,60 @@ impl TextFile {
         self.truncated(self.text.find('\n').unwrap_or(self.text.len()))
     }
 
-    /// This file with only its first `len` bytes of text (same path and hash): what an entity
-    /// page keeps once its body is released. Diagnostics past `len` point at its end.
-    pub fn truncated(&self, len: usize) -> TextFile {
+    /// This file with only its first `len` bytes of text (same path and hash). Diagnostics past
+    /// `len` point at its end.
+    fn truncated(&self, len: usize) -> TextFile {
         TextFile {
             path: self.path.clone(),
             text: Arc::new(self.text.get(..len).unwrap_or(&self.text).to_string()),
             lines: Arc::default(),
             hash: self.hash,
+            whole: None,
         }
+    }
+
+    /// This file with only its first `len` bytes of text held (same path and hash): what an
+    /// entity page keeps once its body is let go. A diagnostic past `len` (in the body) reads
+    /// the file again from `root`, once, to locate itself and show its line; if the file can
+    /// no longer be read or has changed, it points at the end of what is held.
+    pub fn released(&self, len: usize, root: Arc<Path>) -> TextFile {
+        TextFile {
+            whole: Some(Arc::new(Whole {
+                root,
+                text: std::sync::OnceLock::new(),
+            })),
+            ..self.truncated(len)
+        }
+    }
+
+    /// The text a position at byte `offset` is looked up in, with its line starts: the text
+    /// held, or for a position past it the whole file's, read again once (if it still can be).
+    fn located(&self, offset: usize) -> (&str, &LineIndex) {
+        let whole = match &self.whole {
+            Some(w) if offset >= self.text.len() => w.text.get_or_init(|| {
+                let file = read_text(&w.root, &self.path).ok()?;
+                (file.hash == self.hash).then(|| {
+                    let text = Arc::try_unwrap(file.text).unwrap_or_else(|t| (*t).clone());
+                    let lines = LineIndex::new(&text);
+                    (text, lines)
+                })
+            }),
+            _ => &None,
+        };
+        match whole {
+            Some((text, lines)) => (text.as_str(), lines),
+            None => (
+                self.text.as_str(),
+                self.lines.get_or_init(|| LineIndex::new(&self.text)),
+            ),
+        }
+    }
+
+    /// The text from byte `start` to `end`: held, or read again as [`TextFile::diag`] does
+    /// (empty if it can no longer be).
+    pub fn slice(&self, start: usize, end: usize) -> &str {
+        let (text, _) = self.located(end.saturating_sub(1).max(start));
+        text.get(start..end).unwrap_or("")
     }
 
     /// A diagnostic of `severity` at byte `offset` of this file, with the line's text attached.
@@ -81,14 +139,14 @@ impl TextFile {
         offset: usize,
         message: impl Into<String>,
     ) -> Diagnostic {
-        let lines = self.lines.get_or_init(|| LineIndex::new(&self.text));
-        let (line, col) = lines.pos(&self.text, offset);
+        let (text, lines) = self.located(offset);
+        let (line, col) = lines.pos(text, offset);
         let d = if error {
             Diagnostic::error(code, self.path.clone(), line, col, message)
         } else {
             Diagnostic::warning(code, self.path.clone(), line, col, message)
         };
-        d.with_line_text(lines.line_text(&self.text, line))
+        d.with_line_text(lines.line_text(text, line))
     }
 
     /// An error at byte `offset`.
@@ -243,19 +301,62 @@ pub fn assemble<'a>(
 
 /// Reads `wiki.toml` (if any) and every file under `content/`, in parallel.
 pub fn load(root: &Path, base_url: Option<&str>) -> Result<(Corpus, Vec<Diagnostic>)> {
+    load_with(root, base_url, None)
+}
+
+/// [`load`], letting every entity body go if together they are more than `above` bytes: each
+/// page then keeps its front matter and reads its body again when asked
+/// ([`EntityPage::read_body`]), so no moment of a large build holds every body. Bodies are let
+/// go as they are read once the running total passes `above`; those read before are let go
+/// at the end, so the load holds at most `above` bytes of them.
+pub fn load_releasing(
+    root: &Path,
+    base_url: Option<&str>,
+    above: usize,
+) -> Result<(Corpus, Vec<Diagnostic>)> {
+    load_with(root, base_url, Some(above))
+}
+
+fn load_with(
+    root: &Path,
+    base_url: Option<&str>,
+    release_above: Option<usize>,
+) -> Result<(Corpus, Vec<Diagnostic>)> {
     let (config, mut diags) = load_config(root, base_url)?;
     let (files, walk_diags) = content_files(root)?;
     diags.extend(walk_diags);
+    let shared_root: Arc<Path> = Arc::from(root);
+    let read = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<(Loaded, Vec<Diagnostic>)> = files
         .par_iter()
-        .map(|rel| load_file(root, rel, &config))
+        .map(|rel| {
+            let (mut loaded, d) = load_file(root, rel, &config);
+            if let (Some(above), Loaded::Entity(e)) = (release_above, &mut loaded) {
+                let len = e.body_len();
+                let before = read.fetch_add(len, std::sync::atomic::Ordering::Relaxed);
+                if before + len > above {
+                    if let Some(page) = Arc::get_mut(e) {
+                        page.release_body(shared_root.clone());
+                    }
+                }
+            }
+            (loaded, d)
+        })
         .collect();
     let mut loaded = Vec::with_capacity(results.len());
     for (l, d) in results {
         diags.extend(d);
         loaded.push(l);
     }
-    let corpus = assemble(config, &loaded, &mut diags);
+    let mut corpus = assemble(config, &loaded, &mut diags);
+    drop(loaded);
+    if release_above.is_some_and(|above| read.into_inner() > above) {
+        corpus.entities.par_iter_mut().for_each(|e| {
+            if let Some(page) = Arc::get_mut(e) {
+                page.release_body(shared_root.clone());
+            }
+        });
+    }
     Ok((corpus, diags))
 }
 

@@ -156,8 +156,8 @@ impl Renderer<'_> {
                         w.entities[e].citations[ci].range.hash(&mut h);
                     }
                     for m in &s.mentions[pi] {
-                        (m.start, m.end).hash(&mut h);
-                        self.hash_link(m.entity, &mut h);
+                        (m.start(), m.end()).hash(&mut h);
+                        self.hash_link(m.entity(), &mut h);
                     }
                     pi.hash(&mut h);
                 }

@@ -224,7 +224,7 @@ impl Renderer<'_> {
                 html.push_str("</p>\n");
             }
             mentioned.clear();
-            mentioned.extend(s.mentions[pi].iter().map(|m| m.entity));
+            mentioned.extend(s.mentions[pi].iter().map(|m| m.entity()));
             if !mentioned.is_empty() {
                 mentioned.sort_unstable_by_key(|&e| self.rank[e]);
                 mentioned.dedup();
@@ -270,7 +270,7 @@ fn passage_html(
         cuts.extend([a, b]);
     }
     for m in mentions {
-        cuts.extend([m.start, m.end]);
+        cuts.extend([m.start(), m.end()]);
     }
     cuts.retain(|&c| c <= text.len() && text.is_char_boundary(c));
     cuts.sort_unstable();
@@ -278,12 +278,12 @@ fn passage_html(
     for w in cuts.windows(2) {
         let (a, b) = (w[0], w[1]);
         let marked = marks.iter().any(|&(x, y)| x <= a && b <= y && x < y);
-        let mention = mentions.iter().find(|m| m.start <= a && b <= m.end);
+        let mention = mentions.iter().find(|m| m.start() <= a && b <= m.end());
         if marked {
             out.push_str("<mark>");
         }
         if let Some(m) = mention {
-            let l = &links[m.entity];
+            let l = &links[m.entity()];
             out.push_str("<a class=\"mention\" href=\"");
             out.push_str(&l.href);
             out.push_str("\" title=\"");

@@ -1,14 +1,20 @@
-//! Stage 2, **resolve**: [`Corpus`] → [`Wiki`]. Pure and total: it never fails and never does
-//! IO; every content problem becomes a [`Diagnostic`] and resolution goes on, so one run
-//! reports everything.
+//! Stage 2, **resolve**: [`Corpus`] → [`Wiki`]. Total: it never fails; every content problem
+//! becomes a [`Diagnostic`] and resolution goes on, so one run reports everything. It does no
+//! IO of its own; a page whose text was let go at load reads its body again through `load`
+//! ([`EntityPage::body_or_diagnostic`]), checked against the file's hash.
 //!
 //! Order of passes: drop duplicate slugs → [name index → scan bodies and verify citations
 //! (in parallel) → wikilinks and `.md` links (in parallel) → relations and their inverses →
-//! backlinks], all of it beside the building of the mention automaton → mentions in passages
-//! (in parallel) → mentions in bodies (in parallel, one automaton) beside the alias redirects
-//! → cited-by and mention lists → warnings (uncited entities, unused citations, orphans,
-//! uncited sources) → tags. Each pass reads what earlier passes built; none mutates an earlier
-//! pass's output.
+//! backlinks], all of it beside the building of the mention automaton → mentions in bodies
+//! (in parallel, one automaton) beside the alias redirects → mentions in passages (in
+//! parallel) → cited-by and mention lists → warnings (uncited entities, unused citations,
+//! orphans, uncited sources) → tags. Each pass reads what earlier passes built; none mutates an
+//! earlier pass's output.
+//!
+//! *Streaming* (when bodies were let go at load, or will be read again for the pages): the
+//! automaton is built first, beside the name index and the citation proofs; then each body is
+//! read, scanned and searched for unlinked mentions in one pass and let go, so no moment holds
+//! every body.
 
 pub mod citations;
 pub mod index;
@@ -399,7 +405,11 @@ struct Scanned {
     cite_index: Arc<BTreeMap<String, usize>>,
     headings: Arc<BTreeSet<String>>,
     diags: Vec<Diagnostic>,
+    /// The prose searched for unlinked mentions (empty once they are found: `unlinked`).
     prose: markdown::Prose,
+    /// When the body was streamed: the first mention of each entity the body does not link
+    /// (see [`first_unlinked`]), found in the scan while the body was at hand.
+    unlinked: Option<Vec<BodyMention>>,
     /// The slug of each alias, for alias redirects.
     alias_slugs: Vec<String>,
     /// The body as plain text, once asked for.
@@ -542,22 +552,36 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
         }
         _ => None,
     };
-    // The automaton (tens of milliseconds, one thread) is built beside everything that does
-    // not need it.
+    // Streaming: each body is read (again, if it was let go at load), scanned and matched
+    // against the automaton at once, then let go; nothing holds every body. The automaton
+    // must then come first; otherwise it is built beside everything that does not need it.
+    let streaming = cache.release_bodies.is_some() || entities.iter().any(|e| !e.body_held());
     let pages: Vec<&EntityPage> = entities.iter().map(|e| &**e).collect();
-    let (matcher, linked) = rayon::join(
-        || match &cached {
-            Some((_, m, _)) => m.clone(),
-            None => Arc::new(mentions::Matcher::new(&pages)),
-        },
-        || {
-            let (names, d) = match &cached {
-                Some((n, _, d)) => (n.clone(), d.clone()),
-                None => {
-                    let mut d = Vec::new();
-                    (Arc::new(NameIndex::build(&entities, &mut d)), d)
-                }
-            };
+    let matcher_of = || match &cached {
+        Some((_, m, _)) => m.clone(),
+        None => Arc::new(mentions::Matcher::new(&pages)),
+    };
+    let names_of = || match &cached {
+        Some((n, _, d)) => (n.clone(), d.clone()),
+        None => {
+            let mut d = Vec::new();
+            (Arc::new(NameIndex::build(&entities, &mut d)), d)
+        }
+    };
+    let (matcher, linked) = match streaming {
+        true => {
+            // Beside the automaton (one thread): the name index, then the citation proofs,
+            // which need no body.
+            let norm = norm_sources(&sources, cache);
+            let (matcher, ((names, d), verified)) = rayon::join(matcher_of, || {
+                rayon::join(names_of, || verify_all(&entities, &sources, &norm))
+            });
+            profile.lap("names, scans, links and relations (after the automaton)");
+            let stream = Some(Stream {
+                matcher: &matcher,
+                names_key,
+                verified,
+            });
             let linked = link(
                 &entities,
                 names,
@@ -565,11 +589,26 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
                 &sources,
                 &config,
                 home.as_deref(),
+                stream,
+                cache,
+            );
+            (matcher, (linked, d))
+        }
+        false => rayon::join(matcher_of, || {
+            let (names, d) = names_of();
+            let linked = link(
+                &entities,
+                names,
+                &folders,
+                &sources,
+                &config,
+                home.as_deref(),
+                None,
                 cache,
             );
             (linked, d)
-        },
-    );
+        }),
+    };
     drop(pages);
     let (
         Linked {
@@ -680,7 +719,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
         for (pi, ms) in s.mentions.iter().enumerate() {
             for m in ms {
                 let at = (si, pi as u32 + 1);
-                let list = &mut mentioned[m.entity];
+                let list = &mut mentioned[m.entity()];
                 if list.last() != Some(&at) {
                     list.push(at);
                 }
@@ -713,6 +752,16 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
 
     profile.lap("warnings");
     warnings(&resolved, &rsources, &used_keys, &mut diags);
+    if cache.release_bodies.is_some() {
+        // The warnings were the last pass to read the citations' declarations; the pages show
+        // the verified citations, which share their quotes (at 100,000 entities, 650,000
+        // declarations are 70–100 MB of the render's resident set).
+        resolved.par_iter_mut().for_each(|e| {
+            if let Some(page) = Arc::get_mut(&mut e.page) {
+                page.release_declarations();
+            }
+        });
+    }
 
     profile.lap("tags");
     let mut tags: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -762,7 +811,9 @@ struct Linked {
 }
 
 /// Scans bodies and verifies citations, then resolves every link (bodies, home page) and
-/// relation against `names`, and inverts links into backlinks.
+/// relation against `names`, and inverts links into backlinks. With `stream` (the mention
+/// automaton and the name set's key), each body's unlinked mentions are found in its scan.
+#[allow(clippy::too_many_arguments)]
 fn link(
     entities: &[Arc<EntityPage>],
     names: Arc<NameIndex>,
@@ -770,6 +821,7 @@ fn link(
     sources: &[Arc<Source>],
     config: &Config,
     home: Option<&HomePage>,
+    stream: Option<Stream>,
     cache: &mut ResolveCache,
 ) -> Linked {
     let mut profile = Profile::new("folded titles");
@@ -779,7 +831,7 @@ fn link(
         .map(|e| crate::text::fold(&e.title))
         .collect();
     profile.lap("scan bodies and verify citations");
-    let scanned = scan_entities(entities, sources, cache);
+    let scanned = scan_entities(entities, sources, stream, &names, cache);
     let mut resolved: Vec<ResolvedEntity> = entities
         .iter()
         .zip(&scanned)
@@ -897,50 +949,68 @@ fn alias_redirects(
 
 /// Scans every entity's body and verifies its citations, in parallel, reusing the cached
 /// result of each file whose text and whose sources did not change.
+///
+/// With `stream` (the automaton, the name index and the name set's key), each body is read
+/// through [`EntityPage::body_or_diagnostic`] (again from disk, if it was let go) and its
+/// unlinked mentions are found in the same pass ([`Scanned::unlinked`]), so no body is needed
+/// after its scan.
 fn scan_entities(
     entities: &[Arc<EntityPage>],
     sources: &[Arc<Source>],
+    stream: Option<Stream>,
+    names: &NameIndex,
     cache: &mut ResolveCache,
 ) -> Vec<Arc<Scanned>> {
     let sources_key = hash_of(&sources.iter().map(|s| s.file.hash).collect::<Vec<_>>());
-    let norm: Vec<Arc<citations::NormSource>> = sources
-        .par_iter()
-        .map(|s| match cache.norm.get(&s.id) {
-            Some((h, n)) if *h == s.file.hash => n.clone(),
-            _ => Arc::new(citations::NormSource::new()),
-        })
-        .collect();
-    cache.norm = sources
-        .iter()
-        .zip(&norm)
-        .map(|(s, n)| (s.id.clone(), (s.file.hash, n.clone())))
-        .collect();
+    let norm = norm_sources(sources, cache);
     let norm_refs: Vec<&citations::NormSource> = norm.iter().map(|n| &**n).collect();
     let scans = &cache.scans;
     let render_bodies = cache.render_bodies;
+    let (matcher, names_key, verified) = match stream {
+        Some(s) => (Some(s.matcher), Some(s.names_key), s.verified),
+        None => (None, None, Vec::new()),
+    };
+    let mut verified: Vec<Option<Verified>> = verified.into_iter().map(Some).collect();
+    verified.resize_with(entities.len(), || None);
     let scanned: Vec<(u64, Arc<Scanned>)> = entities
         .par_iter()
-        .map(|e| {
-            let key = hash_of(&(e.file.hash, sources_key));
+        .zip(verified.into_par_iter())
+        .map(|(e, verified)| {
+            // A streamed scan's unlinked mentions depend on the name set too.
+            let key = hash_of(&(e.file.hash, sources_key, names_key));
             if let Some((k, s)) = scans.get(&e.file.path) {
                 if *k == key {
                     return (key, s.clone());
                 }
             }
+            let (cites, mut diags) =
+                verified.unwrap_or_else(|| verify_cites(e, sources, &norm_refs));
+            let text = match matcher {
+                Some(_) => e.body_or_diagnostic().unwrap_or_else(|d| {
+                    diags.push(d);
+                    std::borrow::Cow::Borrowed("")
+                }),
+                None => std::borrow::Cow::Borrowed(e.body()),
+            };
             let markdown::Scan {
                 items,
                 prose,
                 rendered,
-            } = markdown::scan_body(e.body(), render_bodies);
+            } = markdown::scan_body(&text, render_bodies);
             let (body, plain) = kept(rendered);
-            let mut diags = Vec::new();
-            let mut cites = Vec::new();
-            for c in &e.cites {
-                match citations::verify(e, c, sources, &norm_refs) {
-                    Ok(c) => cites.push(c),
-                    Err(x) => diags.push(x),
+            let (prose, unlinked) = match matcher {
+                Some(matcher) => {
+                    let linked: BTreeSet<usize> = items
+                        .iter()
+                        .filter_map(|it| link_target(it, names))
+                        .collect();
+                    let hits = body_mentions(&text, &prose, matcher, None);
+                    let unlinked = first_unlinked(hits, |t| linked.contains(&t));
+                    (markdown::Prose::default(), Some(unlinked))
                 }
-            }
+                None => (prose, None),
+            };
+            drop(text);
             let (citations, cite_index) = number_citations(e, &items, cites);
             let scan = Scanned {
                 headings: Arc::new(headings_of(&items)),
@@ -949,6 +1019,7 @@ fn scan_entities(
                 cite_index: Arc::new(cite_index),
                 diags,
                 prose,
+                unlinked,
                 alias_slugs: e.aliases.iter().map(|(a, _)| slugify(a)).collect(),
                 plain,
                 body,
@@ -962,6 +1033,68 @@ fn scan_entities(
         .map(|(e, (key, s))| (e.file.path.clone(), (*key, s.clone())))
         .collect();
     scanned.into_iter().map(|(_, s)| s).collect()
+}
+
+/// What a streamed resolution hands its scan: the mention automaton, the key of the name set
+/// it was built from, and every entity's citations, verified beside the automaton's building
+/// (empty when they were not).
+struct Stream<'a> {
+    matcher: &'a mentions::Matcher,
+    names_key: u64,
+    verified: Vec<Verified>,
+}
+
+/// An entity's verified citations (in declaration order) and the problems found.
+type Verified = (Vec<Citation>, Vec<Diagnostic>);
+
+/// The sources normalised for citation proofs (filled as proofs need them), reusing the
+/// cache's for each source whose text did not change.
+fn norm_sources(
+    sources: &[Arc<Source>],
+    cache: &mut ResolveCache,
+) -> Vec<Arc<citations::NormSource>> {
+    let norm: Vec<Arc<citations::NormSource>> = sources
+        .par_iter()
+        .map(|s| match cache.norm.get(&s.id) {
+            Some((h, n)) if *h == s.file.hash => n.clone(),
+            _ => Arc::new(citations::NormSource::new()),
+        })
+        .collect();
+    cache.norm = sources
+        .iter()
+        .zip(&norm)
+        .map(|(s, n)| (s.id.clone(), (s.file.hash, n.clone())))
+        .collect();
+    norm
+}
+
+/// Verifies entity `e`'s declared citations.
+fn verify_cites(
+    e: &EntityPage,
+    sources: &[Arc<Source>],
+    norm: &[&citations::NormSource],
+) -> Verified {
+    let (mut cites, mut diags) = (Vec::new(), Vec::new());
+    for c in &e.cites {
+        match citations::verify(e, c, sources, norm) {
+            Ok(c) => cites.push(c),
+            Err(x) => diags.push(x),
+        }
+    }
+    (cites, diags)
+}
+
+/// Verifies every entity's citations, in parallel.
+fn verify_all(
+    entities: &[Arc<EntityPage>],
+    sources: &[Arc<Source>],
+    norm: &[Arc<citations::NormSource>],
+) -> Vec<Verified> {
+    let norm: Vec<&citations::NormSource> = norm.iter().map(|n| &**n).collect();
+    entities
+        .par_iter()
+        .map(|e| verify_cites(e, sources, &norm))
+        .collect()
 }
 
 /// The home page's links must resolve too (it has no citations).
@@ -1218,6 +1351,70 @@ fn source_mentions(
     mentions
 }
 
+/// A mention of an entity in a body: (byte offset in the body, entity, the text named).
+type BodyMention = (usize, usize, String);
+
+/// Every mention in a body's prose (see [`markdown::Prose`]), in order of position. Each prose
+/// range (a run of plain text between links, markup and line breaks) is matched on its own: a
+/// mention never spans two, and a run is mostly text that folding leaves as it is, which the
+/// matcher searches without a folded copy (the whole body, with its line breaks and markup,
+/// always needed one). Decoded runs (rare) likewise, at their run's offset.
+fn body_mentions<'a>(
+    body: &'a str,
+    prose: &'a markdown::Prose,
+    matcher: &mentions::Matcher,
+    mut folded: Option<&mut String>,
+) -> Vec<(usize, usize, &'a str)> {
+    let mut found: Vec<(usize, usize, &str)> = Vec::new();
+    for r in &prose.exact {
+        let Some(run) = body.get(r.clone()) else {
+            continue;
+        };
+        found.extend(
+            matcher
+                .find_in_recording(run, folded.as_deref_mut())
+                .into_iter()
+                .map(|m| (r.start + m.start(), m.entity(), &run[m.start()..m.end()])),
+        );
+    }
+    for (off, run) in &prose.decoded {
+        found.extend(
+            matcher
+                .find_in_recording(run, folded.as_deref_mut())
+                .into_iter()
+                .map(|m| (*off, m.entity(), &run[m.start()..m.end()])),
+        );
+    }
+    found.sort_by_key(|f| f.0);
+    found
+}
+
+/// Of a body's mentions in order, the first of each entity that `linked` does not hold: the
+/// ones an `unlinked-mention` warning may name (the body's own entity is left to the caller).
+fn first_unlinked(
+    hits: Vec<(usize, usize, &str)>,
+    linked: impl Fn(usize) -> bool,
+) -> Vec<BodyMention> {
+    let mut seen = BTreeSet::new();
+    hits.into_iter()
+        .filter(|&(_, t, _)| !linked(t) && seen.insert(t))
+        .map(|(pos, t, name)| (pos, t, name.to_string()))
+        .collect()
+}
+
+/// The entity a body link (a wikilink or a link to a page's `.md` file) points to, if it
+/// resolves to exactly one.
+fn link_target(it: &Item, names: &NameIndex) -> Option<usize> {
+    match it {
+        Item::WikiLink { target, .. } => match names.lookup(target) {
+            Lookup::Found(t) => Some(t),
+            _ => None,
+        },
+        Item::MdLink { stem, .. } => names.by_slug.get(&slugify(stem)).copied(),
+        _ => None,
+    }
+}
+
 /// Entity bodies that name another entity without linking it: a warning with the link to
 /// add, per entity, in parallel, reusing what the cache holds as [`source_mentions`] does.
 fn unlinked_mentions(
@@ -1247,36 +1444,17 @@ fn unlinked_mentions(
                 }
             }
             let mut folded = keep_folded.then(String::new);
-            let mut seen = BTreeSet::new();
+            let first = match &scanned[id].unlinked {
+                Some(found) => found.clone(),
+                None => {
+                    let hits =
+                        body_mentions(e.page.body(), &scanned[id].prose, matcher, folded.as_mut());
+                    first_unlinked(hits, |t| e.links_to.contains(&t))
+                }
+            };
             let mut d = Vec::new();
-            // Each prose range (a run of plain text between links, markup and line breaks)
-            // is matched on its own: a mention never spans two, and a run is mostly text that
-            // folding leaves as it is, which the matcher searches without a folded copy (the
-            // whole body, with its line breaks and markup, always needed one). Decoded runs
-            // (rare) likewise.
-            let body = e.page.body();
-            let prose = &scanned[id].prose;
-            let mut found: Vec<(usize, usize, &str)> = Vec::new();
-            for r in &prose.exact {
-                let run = &body[r.clone()];
-                found.extend(
-                    matcher
-                        .find_in_recording(run, folded.as_mut())
-                        .into_iter()
-                        .map(|m| (r.start + m.start, m.entity, &run[m.start..m.end])),
-                );
-            }
-            for (off, run) in &prose.decoded {
-                found.extend(
-                    matcher
-                        .find_in_recording(run, folded.as_mut())
-                        .into_iter()
-                        .map(|m| (*off, m.entity, &run[m.start..m.end])),
-                );
-            }
-            found.sort_by_key(|f| f.0);
-            for (pos, t, name) in found {
-                if t == id || e.links_to.contains(&t) || !seen.insert(t) {
+            for (pos, t, name) in first {
+                if t == id || e.links_to.contains(&t) {
                     continue;
                 }
                 let at = e.page.body_offset + pos;
@@ -1532,7 +1710,10 @@ fn number_citations(
     }
     let mut by_key: BTreeMap<String, Citation> =
         cites.into_iter().map(|c| (c.key.clone(), c)).collect();
-    let citations: Vec<Citation> = order.iter().filter_map(|k| by_key.remove(*k)).collect();
+    // Sized first: collected from a filter, the list would grow by doubling (79 MB at the
+    // peak of a 100,000-entity build instead of 52).
+    let mut citations: Vec<Citation> = Vec::with_capacity(by_key.len());
+    citations.extend(order.iter().filter_map(|k| by_key.remove(*k)));
     let cite_index = citations
         .iter()
         .enumerate()

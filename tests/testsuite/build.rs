@@ -396,6 +396,19 @@ fn bodies_read_again_render_the_same_site() {
         assert_eq!(held, n, "compiled ahead, every body is held");
         let (again, held, n) = render(Bodies::Reread(&site.dir));
         assert_eq!(held, 0, "read again: all {n} bodies let go");
+        // Let go as they are loaded, and read again to be scanned, then for their pages.
+        let (corpus, _) = refwiki::load::load_releasing(&site.dir, None, 0).expect("loads");
+        assert!(corpus.entities.iter().all(|e| !e.body_held()));
+        let (wiki, _) = refwiki::resolve::resolve_to_render(corpus, &site.dir);
+        assert!(wiki.entities.iter().all(|e| !e.page.body_held()));
+        let tera = refwiki::render::templates::load(&site.dir).expect("templates");
+        let mut streamed = refwiki::render::render(&wiki, &tera).expect("renders");
+        streamed.sort_by(|a, b| a.path.cmp(&b.path));
+        assert_eq!(ahead.len(), streamed.len());
+        for (a, s) in ahead.iter().zip(&streamed) {
+            assert_eq!(a.path, s.path);
+            assert!(a.bytes == s.bytes, "streamed: {} differs", a.path);
+        }
         assert!(ahead.len() > 20, "{} files", ahead.len());
         assert!(
             ahead.iter().any(|f| f.path == "search/text-0.json"),
@@ -440,6 +453,80 @@ fn a_body_changed_before_it_is_read_again_fails_the_render() {
         format!("{err:#}").contains(&e.page.file.path.display().to_string()),
         "{err:#}"
     );
+}
+
+/// A large wiki lets its bodies go as they are loaded and reads each again to scan it
+/// (`load::load_releasing`); a diagnostic in a body then reads the file once more to show
+/// where it is. Every diagnostic case, the clean base and the shipped wiki must report exactly
+/// what they report with their bodies held: same codes, lines, columns, line texts and hints.
+#[test]
+fn bodies_let_go_at_load_give_the_same_diagnostics() {
+    let mut sites: Vec<Site> = std::fs::read_dir(crate::harness::tests_dir("diagnostics"))
+        .expect("lists the cases")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .filter(|n| n != "_base")
+        .map(|case| Site::overlay("diagnostics/_base", &format!("diagnostics/{case}")))
+        .collect();
+    sites.push(Site::fixture("diagnostics/_base"));
+    sites.push(Site::shipped("streamed-diagnostics"));
+    let mut in_bodies = 0;
+    for site in &sites {
+        let diagnose = |corpus: refwiki::load::Corpus,
+                        mut diags: Vec<refwiki::diag::Diagnostic>| {
+            let released = corpus.entities.iter().filter(|e| !e.body_held()).count();
+            let (checked, d) = refwiki::resolve::check(corpus);
+            diags.extend(d);
+            (refwiki::diag::Diagnostics::finish(diags), checked, released)
+        };
+        let Ok((corpus, diags)) = refwiki::load::load(&site.dir, None) else {
+            continue;
+        };
+        let (held, held_counts, none) = diagnose(corpus, diags);
+        assert_eq!(none, 0);
+        let (corpus, diags) = refwiki::load::load_releasing(&site.dir, None, 0).expect("loads");
+        let n = corpus.entities.len();
+        let (streamed, streamed_counts, released) = diagnose(corpus, diags);
+        assert_eq!(released, n, "{}: every body let go", site.dir.display());
+        assert_eq!(held.all(), streamed.all(), "{}", site.dir.display());
+        assert_eq!(held_counts, streamed_counts);
+        // Diagnostics below the front matter, located by reading the file again.
+        in_bodies += streamed
+            .all()
+            .iter()
+            .filter(|d| {
+                d.line_text.as_deref().is_some_and(|t| !t.is_empty())
+                    && [
+                        "broken-link",
+                        "unlinked-mention",
+                        "raw-html",
+                        "broken-anchor",
+                    ]
+                    .contains(&d.code)
+            })
+            .count();
+    }
+    assert!(in_bodies >= 4, "{in_bodies} diagnostics in bodies");
+}
+
+/// A body let go at load and read again to be scanned must be the text that was loaded: a
+/// file changed in between is reported (`unreadable-file`, naming it), not scanned silently.
+#[test]
+fn a_body_changed_after_load_is_reported_when_read_again() {
+    let site = Site::fixture("fixtures/basic");
+    let (corpus, _) = refwiki::load::load_releasing(&site.dir, None, 0).expect("loads");
+    let path = corpus.entities[0].file.path.clone();
+    let text = site.read(&path.display().to_string());
+    site.write(
+        &path.display().to_string(),
+        format!("{text}\nAdded later.\n"),
+    );
+    let (_, diags) = refwiki::resolve::check(corpus);
+    let d = diags
+        .iter()
+        .find(|d| d.code == "unreadable-file")
+        .expect("the changed file is reported");
+    assert_eq!(d.file, path);
+    assert!(d.message.contains("changed"), "{}", d.message);
 }
 
 /// A build writes `wiki.json` into its file as it is serialised; it must be the bytes the
