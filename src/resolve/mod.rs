@@ -1000,11 +1000,16 @@ fn scan_entities(
             let (body, plain) = kept(rendered);
             let (prose, unlinked) = match matcher {
                 Some(matcher) => {
-                    let linked: BTreeSet<usize> = items
-                        .iter()
-                        .filter_map(|it| link_target(it, names))
-                        .collect();
                     let hits = body_mentions(&text, &prose, matcher, None);
+                    // The links are looked up (again, in `body_links`) only for a body that
+                    // names some entity outside its links.
+                    let linked: BTreeSet<usize> = match hits.is_empty() {
+                        true => BTreeSet::new(),
+                        false => items
+                            .iter()
+                            .filter_map(|it| link_target(it, names))
+                            .collect(),
+                    };
                     let unlinked = first_unlinked(hits, |t| linked.contains(&t));
                     (markdown::Prose::default(), Some(unlinked))
                 }
