@@ -568,6 +568,18 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             (Arc::new(NameIndex::build(&entities, &mut d)), d)
         }
     };
+    let link_with = |names, stream, cache: &mut ResolveCache| {
+        link(
+            &entities,
+            names,
+            &folders,
+            &sources,
+            &config,
+            home.as_deref(),
+            stream,
+            cache,
+        )
+    };
     let (matcher, linked) = match streaming {
         true => {
             // Beside the automaton (one thread): the name index, then the citation proofs,
@@ -582,31 +594,12 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
                 names_key,
                 verified,
             });
-            let linked = link(
-                &entities,
-                names,
-                &folders,
-                &sources,
-                &config,
-                home.as_deref(),
-                stream,
-                cache,
-            );
+            let linked = link_with(names, stream, cache);
             (matcher, (linked, d))
         }
         false => rayon::join(matcher_of, || {
             let (names, d) = names_of();
-            let linked = link(
-                &entities,
-                names,
-                &folders,
-                &sources,
-                &config,
-                home.as_deref(),
-                None,
-                cache,
-            );
-            (linked, d)
+            (link_with(names, None, cache), d)
         }),
     };
     drop(pages);
