@@ -120,18 +120,7 @@ impl EntityPage {
         let Some(r) = &self.released else {
             return Ok(Cow::Borrowed(self.body()));
         };
-        let file = super::read_text(&r.root, &self.file.path)?;
-        if file.hash != self.file.hash {
-            return Err(Diagnostic::error(
-                "unreadable-file",
-                self.file.path.clone(),
-                0,
-                0,
-                "the file changed while the site was being built",
-            )
-            .hint("build again"));
-        }
-        let mut text = Arc::try_unwrap(file.text).unwrap_or_else(|t| (*t).clone());
+        let mut text = self.file.read_again(&r.root)?;
         text.drain(..self.body_offset);
         Ok(Cow::Owned(text))
     }

@@ -106,12 +106,9 @@ impl TextFile {
     fn located(&self, offset: usize) -> (&str, &LineIndex) {
         let whole = match &self.whole {
             Some(w) if offset >= self.text.len() => w.text.get_or_init(|| {
-                let file = read_text(&w.root, &self.path).ok()?;
-                (file.hash == self.hash).then(|| {
-                    let text = Arc::try_unwrap(file.text).unwrap_or_else(|t| (*t).clone());
-                    let lines = LineIndex::new(&text);
-                    (text, lines)
-                })
+                let text = self.read_again(&w.root).ok()?;
+                let lines = LineIndex::new(&text);
+                Some((text, lines))
             }),
             _ => &None,
         };
@@ -122,6 +119,23 @@ impl TextFile {
                 self.lines.get_or_init(|| LineIndex::new(&self.text)),
             ),
         }
+    }
+
+    /// This file's whole text, read again from `root`; refused with an `unreadable-file`
+    /// diagnostic if it can no longer be read or no longer has the text it was loaded with.
+    pub fn read_again(&self, root: &Path) -> Result<String, Diagnostic> {
+        let file = read_text(root, &self.path)?;
+        if file.hash != self.hash {
+            return Err(Diagnostic::error(
+                "unreadable-file",
+                self.path.clone(),
+                0,
+                0,
+                "the file changed while the site was being built",
+            )
+            .hint("build again"));
+        }
+        Ok(Arc::try_unwrap(file.text).unwrap_or_else(|t| (*t).clone()))
     }
 
     /// The text from byte `start` to `end`: held, or read again as [`TextFile::diag`] does
@@ -326,6 +340,12 @@ fn load_with(
     let (files, walk_diags) = content_files(root)?;
     diags.extend(walk_diags);
     let shared_root: Arc<Path> = Arc::from(root);
+    // A page not yet shared (all of them, during the load) lets its text go.
+    let release = |e: &mut Arc<EntityPage>| {
+        if let Some(page) = Arc::get_mut(e) {
+            page.release_body(shared_root.clone());
+        }
+    };
     let read = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<(Loaded, Vec<Diagnostic>)> = files
         .par_iter()
@@ -335,9 +355,7 @@ fn load_with(
                 let len = e.body_len();
                 let before = read.fetch_add(len, std::sync::atomic::Ordering::Relaxed);
                 if before + len > above {
-                    if let Some(page) = Arc::get_mut(e) {
-                        page.release_body(shared_root.clone());
-                    }
+                    release(e);
                 }
             }
             (loaded, d)
@@ -351,11 +369,7 @@ fn load_with(
     let mut corpus = assemble(config, &loaded, &mut diags);
     drop(loaded);
     if release_above.is_some_and(|above| read.into_inner() > above) {
-        corpus.entities.par_iter_mut().for_each(|e| {
-            if let Some(page) = Arc::get_mut(e) {
-                page.release_body(shared_root.clone());
-            }
-        });
+        corpus.entities.par_iter_mut().for_each(release);
     }
     Ok((corpus, diags))
 }

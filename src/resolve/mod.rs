@@ -592,6 +592,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             let stream = Some(Stream {
                 matcher: &matcher,
                 names_key,
+                norm,
                 verified,
             });
             let linked = link_with(names, stream, cache);
@@ -955,14 +956,13 @@ fn scan_entities(
     cache: &mut ResolveCache,
 ) -> Vec<Arc<Scanned>> {
     let sources_key = hash_of(&sources.iter().map(|s| s.file.hash).collect::<Vec<_>>());
-    let norm = norm_sources(sources, cache);
+    let (matcher, names_key, norm, verified) = match stream {
+        Some(s) => (Some(s.matcher), Some(s.names_key), s.norm, s.verified),
+        None => (None, None, norm_sources(sources, cache), Vec::new()),
+    };
     let norm_refs: Vec<&citations::NormSource> = norm.iter().map(|n| &**n).collect();
     let scans = &cache.scans;
     let render_bodies = cache.render_bodies;
-    let (matcher, names_key, verified) = match stream {
-        Some(s) => (Some(s.matcher), Some(s.names_key), s.verified),
-        None => (None, None, Vec::new()),
-    };
     let mut verified: Vec<Option<Verified>> = verified.into_iter().map(Some).collect();
     verified.resize_with(entities.len(), || None);
     let scanned: Vec<(u64, Arc<Scanned>)> = entities
@@ -1034,11 +1034,12 @@ fn scan_entities(
 }
 
 /// What a streamed resolution hands its scan: the mention automaton, the key of the name set
-/// it was built from, and every entity's citations, verified beside the automaton's building
-/// (empty when they were not).
+/// it was built from, the normalised sources, and every entity's citations, verified with them
+/// beside the automaton's building.
 struct Stream<'a> {
     matcher: &'a mentions::Matcher,
     names_key: u64,
+    norm: Vec<Arc<citations::NormSource>>,
     verified: Vec<Verified>,
 }
 
