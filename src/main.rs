@@ -13,12 +13,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mimalloc options (BENCHMARKS.md): without transparent huge pages the peak resident set of a
 /// 10,000-entity build falls from about 430 to 340 MB, and the build is no slower (fewer 2 MiB
-/// pages to zero on fault). Freed memory is returned after 100 ms instead of 10: a large wiki
-/// reads each body again, parses it and lets it go, page after page, and a short delay handed
-/// that memory back to the kernel only to fault it in again (100,000 entities: 19.3 → 17.1 s,
-/// peak 1.45 → 1.47 GB; 10,000: 1.40 → 1.34 s, peak +12 MB).
-/// The numbers are `mi_option_e` values of the mimalloc v3 that libmimalloc-sys 0.1.49 builds;
-/// a test pins that layout.
+/// pages to zero on fault). Freed memory is returned after 100 ms (mimalloc's default is 10;
+/// until the fourteenth session this was 2): a large wiki reads each body again, parses it and
+/// lets it go, page after page, and a 2 ms delay handed that memory back to the kernel only to
+/// fault it in again (100,000 entities: 19.3 → 17.1 s, peak 1.45 → 1.47 GB; 10,000: 1.40 →
+/// 1.34 s, peak +12 MB). The numbers are `mi_option_e` values of the mimalloc v3 that
+/// libmimalloc-sys 0.1.49 builds; a test pins that layout.
 #[cfg(not(feature = "system-alloc"))]
 mod allocator {
     pub const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
