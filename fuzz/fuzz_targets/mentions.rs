@@ -9,9 +9,9 @@ fuzz_target!(|s: &str| {
     let found = m.find_in(s);
     let mut last = 0;
     for x in &found {
-        assert!(x.start >= last && x.start < x.end && x.end <= s.len());
-        assert!(s.is_char_boundary(x.start) && s.is_char_boundary(x.end));
-        last = x.end;
+        assert!(x.start() >= last && x.start() < x.end() && x.end() <= s.len());
+        assert!(s.is_char_boundary(x.start()) && s.is_char_boundary(x.end()));
+        last = x.end();
     }
     assert_eq!(found, m.find_in(s));
 });

@@ -5,14 +5,14 @@
 //!
 //! Order of passes: drop duplicate slugs → [name index → scan bodies and verify citations
 //! (in parallel) → wikilinks and `.md` links (in parallel) → relations and their inverses →
-//! backlinks], all of it beside the building of the mention automaton → mentions in bodies
-//! (in parallel, one automaton) beside the alias redirects → mentions in passages (in
+//! backlinks], all of it beside the building of the mention matcher → mentions in bodies
+//! (in parallel, one matcher) beside the alias redirects → mentions in passages (in
 //! parallel) → cited-by and mention lists → warnings (uncited entities, unused citations,
 //! orphans, uncited sources) → tags. Each pass reads what earlier passes built; none mutates an
 //! earlier pass's output.
 //!
 //! *Streaming* (when bodies were let go at load, or will be read again for the pages): the
-//! automaton is built first, beside the name index and the citation proofs; then each body is
+//! matcher is built first, beside the name index and the citation proofs; then each body is
 //! read, scanned and searched for unlinked mentions in one pass and let go, so no moment holds
 //! every body.
 
@@ -321,7 +321,7 @@ struct NameDependent<T> {
 }
 
 /// The name set of the previous resolution, for computing what changed: its pages (for their
-/// paths and titles) and its automaton (for its sorted patterns and their owners).
+/// paths and titles) and its matcher (for its sorted patterns and their owners).
 struct PreviousNames {
     key: u64,
     pages: Vec<Arc<EntityPage>>,
@@ -391,7 +391,7 @@ impl NameChange {
     }
 }
 
-/// The name index, the mention automaton and the index's diagnostics, for one name set.
+/// The name index, the mention matcher and the index's diagnostics, for one name set.
 type CachedNames = (u64, Arc<NameIndex>, Arc<mentions::Matcher>, Vec<Diagnostic>);
 
 /// Per passage of one source: its mentions.
@@ -537,8 +537,8 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
             .map_or_else(|| kind.to_string(), |f| f.to_string())
     };
     let entities = index::dedupe_slugs(entities, folder, &mut diags);
-    profile.lap("names, scans, links and relations (beside the automaton)");
-    // Everything that depends on the set of names (the index, the mention automaton, every
+    profile.lap("names, scans, links and relations (beside the matcher)");
+    // Everything that depends on the set of names (the index, the mention matcher, every
     // mention) is reused while no slug, title or alias changed (and no entity came or went).
     let names_key = hash_of(
         &entities
@@ -553,7 +553,7 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
         _ => None,
     };
     // Streaming: each body is read (again, if it was let go at load), scanned and matched
-    // against the automaton at once, then let go; nothing holds every body. The automaton
+    // against the matcher at once, then let go; nothing holds every body. The matcher
     // must then come first; otherwise it is built beside everything that does not need it.
     let streaming = cache.release_bodies.is_some() || entities.iter().any(|e| !e.body_held());
     let pages: Vec<&EntityPage> = entities.iter().map(|e| &**e).collect();
@@ -582,13 +582,13 @@ pub fn resolve_with(corpus: Corpus, cache: &mut ResolveCache) -> (Wiki, Vec<Diag
     };
     let (matcher, linked) = match streaming {
         true => {
-            // Beside the automaton (one thread): the name index, then the citation proofs,
+            // Beside the matcher (one thread): the name index, then the citation proofs,
             // which need no body.
             let norm = norm_sources(&sources, cache);
             let (matcher, ((names, d), verified)) = rayon::join(matcher_of, || {
                 rayon::join(names_of, || verify_all(&entities, &sources, &norm))
             });
-            profile.lap("names, scans, links and relations (after the automaton)");
+            profile.lap("names, scans, links and relations (after the matcher)");
             let stream = Some(Stream {
                 matcher: &matcher,
                 names_key,
@@ -790,7 +790,7 @@ fn kind_folder<'a>(folders: &HashMap<&'a str, &'a str>, e: &'a EntityPage) -> &'
 }
 
 /// What resolution knows once names, bodies, links and relations are resolved: everything
-/// that does not need the mention automaton.
+/// that does not need the mention matcher.
 struct Linked {
     names: Arc<NameIndex>,
     /// Folded titles, the sort key of every list of entities.
@@ -806,7 +806,7 @@ struct Linked {
 
 /// Scans bodies and verifies citations, then resolves every link (bodies, home page) and
 /// relation against `names`, and inverts links into backlinks. With `stream` (the mention
-/// automaton and the name set's key), each body's unlinked mentions are found in its scan.
+/// matcher and the name set's key), each body's unlinked mentions are found in its scan.
 #[allow(clippy::too_many_arguments)]
 fn link(
     entities: &[Arc<EntityPage>],
@@ -944,7 +944,7 @@ fn alias_redirects(
 /// Scans every entity's body and verifies its citations, in parallel, reusing the cached
 /// result of each file whose text and whose sources did not change.
 ///
-/// With `stream` (the automaton, the name index and the name set's key), each body is read
+/// With `stream` (the matcher, the name index and the name set's key), each body is read
 /// through [`EntityPage::body_or_diagnostic`] (again from disk, if it was let go) and its
 /// unlinked mentions are found in the same pass ([`Scanned::unlinked`]), so no body is needed
 /// after its scan.
@@ -1033,9 +1033,9 @@ fn scan_entities(
     scanned.into_iter().map(|(_, s)| s).collect()
 }
 
-/// What a streamed resolution hands its scan: the mention automaton, the key of the name set
+/// What a streamed resolution hands its scan: the mention matcher, the key of the name set
 /// it was built from, the normalised sources, and every entity's citations, verified with them
-/// beside the automaton's building.
+/// beside the matcher's building.
 struct Stream<'a> {
     matcher: &'a mentions::Matcher,
     names_key: u64,
@@ -1811,7 +1811,7 @@ fn name_change(
         return NameChange::Unknown;
     }
     let change = name_delta(&p, entities, matcher);
-    // The previous pages and automaton are freed off the critical path.
+    // The previous pages and matcher are freed off the critical path.
     crate::drop_in_background(p);
     change
 }
