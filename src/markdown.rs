@@ -552,6 +552,10 @@ enum HoleKind {
     /// The start of a wikilink (text: its destination): a link with a preview when its
     /// target resolves, else a broken-link marker.
     WikiLink,
+    /// A whole wikilink written as a slug with no text of its own (`[[iyad-ag-ghaly]]`; text:
+    /// the slug): the link, and as its text the target's title when the slug is the
+    /// target's own, else the slug as written. Closed by a [`HoleKind::Close`] like the others.
+    SlugLink,
     /// The start of a `.md` link (text: its destination), likewise.
     MdLink,
     /// The end of the innermost open link.
@@ -586,6 +590,23 @@ impl Compiled {
                     let (t, section) = split_section(text);
                     Some((r.entity(&t), section))
                 }
+                HoleKind::SlugLink => {
+                    let info = r.entity(text);
+                    open.push(info.is_some());
+                    match &info {
+                        Some(l) => open_link(&mut out, l, None),
+                        None => open_broken(&mut out, text),
+                    }
+                    // The target's own slug (its URL's last segment) reads as its title.
+                    let own = info.as_ref().filter(|l| {
+                        l.url
+                            .strip_suffix('/')
+                            .and_then(|u| u.strip_suffix(text))
+                            .is_some_and(|u| u.ends_with('/'))
+                    });
+                    escape_html_into(&mut out, own.map_or(text, |l| &l.title));
+                    None
+                }
                 HoleKind::MdLink => {
                     md_link(text).map(|(stem, section)| (r.md_file(&stem), section))
                 }
@@ -606,27 +627,46 @@ impl Compiled {
             };
             open.push(info.is_some());
             match info {
-                Some(l) => {
-                    out.push_str("<a class=\"wikilink\" href=\"");
-                    escape_html_into(&mut out, &with_section(&l.url, section.as_deref()));
-                    out.push_str("\" title=\"");
-                    escape_html_into(&mut out, &l.title);
-                    out.push_str("\" data-kind=\"");
-                    escape_html_into(&mut out, &l.kind);
-                    out.push_str("\" data-summary=\"");
-                    escape_html_into(&mut out, &l.summary);
-                    out.push_str("\">");
-                }
-                None => {
-                    out.push_str("<span class=\"broken-link\" title=\"No page: ");
-                    escape_html_into(&mut out, text);
-                    out.push_str("\">");
-                }
+                Some(l) => open_link(&mut out, &l, section.as_deref()),
+                None => open_broken(&mut out, text),
             }
         }
         out.push_str(&self.html[last..]);
         out
     }
+}
+
+/// The opening tag of a resolved link to `l` (at `section`, if any), with its preview.
+fn open_link(out: &mut String, l: &LinkInfo, section: Option<&str>) {
+    out.push_str("<a class=\"wikilink\" href=\"");
+    escape_html_into(out, &with_section(&l.url, section));
+    out.push_str("\" title=\"");
+    escape_html_into(out, &l.title);
+    out.push_str("\" data-kind=\"");
+    escape_html_into(out, &l.kind);
+    out.push_str("\" data-summary=\"");
+    escape_html_into(out, &l.summary);
+    out.push_str("\">");
+}
+
+/// The opening tag of a link whose target (`written`) does not resolve.
+fn open_broken(out: &mut String, written: &str) {
+    out.push_str("<span class=\"broken-link\" title=\"No page: ");
+    escape_html_into(out, written);
+    out.push_str("\">");
+}
+
+/// Whether a wikilink target reads as a slug: lowercase ASCII letters and digits in words
+/// joined by hyphens, at least two of them. (A one-word slug, `[[zakat]]`, reads as the word
+/// the editor wrote, and stays.)
+fn reads_as_slug(target: &str) -> bool {
+    target.contains('-')
+        && !target.starts_with('-')
+        && !target.ends_with('-')
+        && !target.contains("--")
+        && target
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// How a link opened by the compiler must be closed.
@@ -635,6 +675,9 @@ enum LinkEnd {
     Normal,
     /// A hole: the link is resolved when the HTML is filled.
     Hole,
+    /// A [`HoleKind::SlugLink`]: its text comes from the hole, so the link's own text
+    /// events are dropped.
+    OwnText,
     /// Nothing: a wikilink or `.md` link inside an image's alt text, which keeps its text only.
     Dropped,
 }
@@ -703,6 +746,17 @@ impl<'a> Compiler<'a> {
         if start >= self.end && !matches!(ev, Event::Start(Tag::FootnoteDefinition(_))) {
             return;
         }
+        // A slug link's text is written when it is filled; a heading's id still reads it, as
+        // the scan's does.
+        if matches!(self.link_stack.last(), Some(LinkEnd::OwnText))
+            && !matches!(ev, Event::End(TagEnd::Link))
+        {
+            if let (Some((_, h)), Event::Text(t) | Event::Code(t)) = (self.in_heading.as_mut(), &ev)
+            {
+                h.push_str(t);
+            }
+            return;
+        }
         let ev = match ev {
             Event::Start(Tag::FootnoteDefinition(_)) => {
                 self.skip_depth = 1;
@@ -715,6 +769,11 @@ impl<'a> Compiler<'a> {
                 id,
             }) => {
                 let kind = match link_type {
+                    LinkType::WikiLink { has_pothole }
+                        if !has_pothole && reads_as_slug(&dest_url) =>
+                    {
+                        Some(HoleKind::SlugLink)
+                    }
                     LinkType::WikiLink { .. } => Some(HoleKind::WikiLink),
                     _ if !url_is_safe(&dest_url) => None,
                     _ => md_link(&dest_url).map(|_| HoleKind::MdLink),
@@ -725,6 +784,10 @@ impl<'a> Compiler<'a> {
                     Some(_) if self.image_depth > 0 => {
                         self.link_stack.push(LinkEnd::Dropped);
                         return;
+                    }
+                    Some(HoleKind::SlugLink) => {
+                        self.link_stack.push(LinkEnd::OwnText);
+                        self.hole(HoleKind::SlugLink, &dest_url)
                     }
                     Some(kind) => {
                         self.link_stack.push(LinkEnd::Hole);
@@ -747,7 +810,7 @@ impl<'a> Compiler<'a> {
                 }
             }
             Event::End(TagEnd::Link) => match self.link_stack.pop() {
-                Some(LinkEnd::Hole) => self.hole(HoleKind::Close, ""),
+                Some(LinkEnd::Hole | LinkEnd::OwnText) => self.hole(HoleKind::Close, ""),
                 Some(LinkEnd::Dropped) => return,
                 _ => Event::End(TagEnd::Link),
             },
@@ -902,6 +965,79 @@ mod tests {
         fn cite(&self, key: &str) -> String {
             format!("<sup>{key}</sup>")
         }
+    }
+
+    #[test]
+    fn a_wikilink_written_as_its_targets_slug_shows_the_title() {
+        struct R;
+        impl Resolver for R {
+            fn entity(&self, t: &str) -> Option<LinkInfo> {
+                let info = |slug: &str, title: &str| LinkInfo {
+                    url: format!("/topics/{slug}/").into(),
+                    title: title.into(),
+                    kind: "Topic".into(),
+                    summary: "S.".into(),
+                };
+                match t {
+                    "dialogue-with-jihadists" => {
+                        Some(info("dialogue-with-jihadists", "Dialogue <with> jihadists"))
+                    }
+                    // An alias written like a slug: it names a page with another slug.
+                    "talks-2012" => Some(info("algiers-talks-2012", "Algiers talks")),
+                    "zakat" => Some(info("zakat", "Zakat")),
+                    _ => None,
+                }
+            }
+            fn md_file(&self, _: &str) -> Option<LinkInfo> {
+                None
+            }
+            fn cite(&self, key: &str) -> String {
+                format!("<sup>{key}</sup>")
+            }
+        }
+        let html = |body: &str| compile(body).fill(&R);
+        let link = |slug: &str, title: &str| {
+            format!("<a class=\"wikilink\" href=\"/topics/{slug}/\" title=\"{title}\" data-kind=\"Topic\" data-summary=\"S.\">")
+        };
+        let dialogue = link("dialogue-with-jihadists", "Dialogue &lt;with&gt; jihadists");
+        // The slug reads as the title (escaped).
+        assert_eq!(
+            html("See [[dialogue-with-jihadists]]."),
+            format!("<p>See {dialogue}Dialogue &lt;with&gt; jihadists</a>.</p>\n")
+        );
+        // Text after `|`, a one-word slug, a slug that is another page's alias, a section, and
+        // a broken slug all read as written.
+        assert_eq!(
+            html("[[dialogue-with-jihadists|talks]]"),
+            format!("<p>{dialogue}talks</a></p>\n")
+        );
+        assert!(html("[[zakat]]").contains(">zakat</a>"));
+        assert!(html("[[talks-2012]]").contains(">talks-2012</a>"));
+        assert!(html("[[dialogue-with-jihadists#history]]")
+            .contains("\">dialogue-with-jihadists#history</a>"));
+        assert_eq!(
+            html("[[no-such-page]] then"),
+            "<p><span class=\"broken-link\" title=\"No page: no-such-page\">no-such-page</span> then</p>\n"
+        );
+        // In a heading: the id reads the slug, as the scan's does.
+        let c = compile("## On [[dialogue-with-jihadists]]");
+        assert_eq!(c.headings[0].0, "on-dialogue-with-jihadists");
+        assert_eq!(
+            scan("## On [[dialogue-with-jihadists]]")
+                .iter()
+                .find_map(|i| match i {
+                    Item::Heading { id, .. } => Some(id.clone()),
+                    _ => None,
+                }),
+            Some(c.headings[0].0.clone())
+        );
+        let out = c.fill(&R);
+        assert!(
+            out.starts_with(&format!(
+                "<h2 id=\"on-dialogue-with-jihadists\">On {dialogue}Dialogue"
+            )),
+            "{out}"
+        );
     }
 
     #[test]
