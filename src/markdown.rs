@@ -590,23 +590,7 @@ impl Compiled {
                     let (t, section) = split_section(text);
                     Some((r.entity(&t), section))
                 }
-                HoleKind::SlugLink => {
-                    let info = r.entity(text);
-                    open.push(info.is_some());
-                    match &info {
-                        Some(l) => open_link(&mut out, l, None),
-                        None => open_broken(&mut out, text),
-                    }
-                    // The target's own slug (its URL's last segment) reads as its title.
-                    let own = info.as_ref().filter(|l| {
-                        l.url
-                            .strip_suffix('/')
-                            .and_then(|u| u.strip_suffix(text))
-                            .is_some_and(|u| u.ends_with('/'))
-                    });
-                    escape_html_into(&mut out, own.map_or(text, |l| &l.title));
-                    None
-                }
+                HoleKind::SlugLink => Some((r.entity(text), None)),
                 HoleKind::MdLink => {
                     md_link(text).map(|(stem, section)| (r.md_file(&stem), section))
                 }
@@ -626,9 +610,19 @@ impl Compiled {
                 continue;
             };
             open.push(info.is_some());
-            match info {
-                Some(l) => open_link(&mut out, &l, section.as_deref()),
+            match &info {
+                Some(l) => open_link(&mut out, l, section.as_deref()),
                 None => open_broken(&mut out, text),
+            }
+            if hole.kind == HoleKind::SlugLink {
+                // The target's own slug (its URL's last segment) reads as its title.
+                let own = info.as_ref().filter(|l| {
+                    l.url
+                        .strip_suffix('/')
+                        .and_then(|u| u.strip_suffix(text))
+                        .is_some_and(|u| u.ends_with('/'))
+                });
+                escape_html_into(&mut out, own.map_or(text, |l| &l.title));
             }
         }
         out.push_str(&self.html[last..]);
@@ -656,17 +650,11 @@ fn open_broken(out: &mut String, written: &str) {
     out.push_str("\">");
 }
 
-/// Whether a wikilink target reads as a slug: lowercase ASCII letters and digits in words
-/// joined by hyphens, at least two of them. (A one-word slug, `[[zakat]]`, reads as the word
-/// the editor wrote, and stays.)
+/// Whether a wikilink target reads as a slug of two or more words (`slugify` leaves it as
+/// it is, and it has a hyphen). A one-word slug, `[[zakat]]`, reads as the word the editor
+/// wrote, and stays.
 fn reads_as_slug(target: &str) -> bool {
-    target.contains('-')
-        && !target.starts_with('-')
-        && !target.ends_with('-')
-        && !target.contains("--")
-        && target
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    target.contains('-') && crate::text::slugify(target) == target
 }
 
 /// How a link opened by the compiler must be closed.

@@ -217,17 +217,17 @@ impl Recycled {
     }
 }
 
-/// A set of relative paths, sorted, in one buffer, looked up through an open-addressing table
-/// of their hashes. At 100,000 entities the previous site has 308,000 files and 305,000
-/// folders: as two `HashSet<String>`s they took about 55 MB for the whole build, at its peak
-/// too; as two of these, about 25 MB.
+/// A set of relative paths, sorted, in one buffer, found through a hash table of their
+/// indexes (hashbrown's `HashTable`). At 100,000 entities the previous site has 308,000 files
+/// and 305,000 folders: as two `HashSet<String>`s they took about 55 MB for the whole build,
+/// at its peak too; as two of these, about 25 MB.
 struct PathSet {
     /// The paths, one after another.
     text: String,
     /// Where each path ends in `text`.
     ends: Vec<u32>,
-    /// Per slot: a path's index + 1, or 0 for an empty slot.
-    slots: Vec<u32>,
+    /// The paths' indexes, by the hash of the path.
+    index: hashbrown::HashTable<u32>,
 }
 
 impl PathSet {
@@ -237,18 +237,18 @@ impl PathSet {
         let mut set = PathSet {
             text: String::with_capacity(paths.iter().map(String::len).sum()),
             ends: Vec::with_capacity(paths.len()),
-            slots: vec![0; (paths.len() * 2).next_power_of_two().max(16)],
+            index: hashbrown::HashTable::new(),
         };
-        let mask = set.slots.len() - 1;
-        for (i, p) in paths.iter().enumerate() {
+        for p in &paths {
             set.text.push_str(p);
             set.ends.push(set.text.len() as u32);
-            let mut at = crate::hash::hash_of(p.as_str()) as usize & mask;
-            while set.slots[at] != 0 {
-                at = (at + 1) & mask;
-            }
-            set.slots[at] = i as u32 + 1;
         }
+        let mut index = hashbrown::HashTable::with_capacity(paths.len());
+        let hash = |i: u32| crate::hash::hash_of(set.get(i as usize));
+        for i in 0..paths.len() as u32 {
+            index.insert_unique(hash(i), i, |&j| hash(j));
+        }
+        set.index = index;
         set
     }
 
@@ -264,15 +264,11 @@ impl PathSet {
 
     /// The index of `path`, if the set has it.
     fn find(&self, path: &str) -> Option<usize> {
-        let mask = self.slots.len() - 1;
-        let mut at = crate::hash::hash_of(path) as usize & mask;
-        loop {
-            let i = self.slots[at].checked_sub(1)? as usize;
-            if self.get(i) == path {
-                return Some(i);
-            }
-            at = (at + 1) & mask;
-        }
+        self.index
+            .find(crate::hash::hash_of(path), |&i| {
+                self.get(i as usize) == path
+            })
+            .map(|&i| i as usize)
     }
 
     fn contains(&self, path: &str) -> bool {
