@@ -259,16 +259,43 @@ pub fn url_is_safe(url: &str) -> bool {
 }
 
 /// The readable text of a body (for search): text and code, links by their text, no markup,
-/// no citation references; blocks separated by newlines.
+/// no citation references; blocks separated by newlines. A wikilink written as a slug reads as
+/// written (see [`plain_text_with`]).
 pub fn plain_text(body: &str) -> String {
+    plain_text_with(body, &|_| None)
+}
+
+/// What a wikilink written as a slug (`[[dialogue-with-jihadists]]`) reads as in a body's
+/// plain text, as on its page: the title this gives for the slug, if it gives one (the
+/// target's own slug), else the slug as written.
+pub type SlugTitle<'a, 'w> = &'a dyn Fn(&str) -> Option<&'w str>;
+
+/// [`plain_text`], with each wikilink written as its target's slug read as `title` says.
+pub fn plain_text_with(body: &str, title: SlugTitle) -> String {
     let (text, end) = prepare(body);
     let mut out = String::with_capacity(body.len());
+    // The text of the slug link being read. (No wikilink is inside an image: pulldown-cmark
+    // ends an image's text at one.)
+    let mut slug: Option<String> = None;
     for (ev, range) in Parser::new_ext(&text, options()).into_offset_iter() {
         if range.start >= end {
             break;
         }
+        match &ev {
+            Event::Start(Tag::Link {
+                link_type: LinkType::WikiLink { has_pothole: false },
+                dest_url,
+                ..
+            }) if reads_as_slug(dest_url) => slug = Some(String::new()),
+            Event::End(TagEnd::Link) => {
+                if let Some(s) = slug.take() {
+                    out.push_str(title(&s).unwrap_or(&s));
+                }
+            }
+            _ => {}
+        }
         if let Some(s) = plain_piece(&ev) {
-            out.push_str(s);
+            slug.as_mut().unwrap_or(&mut out).push_str(s);
         }
     }
     out
@@ -304,12 +331,15 @@ enum Piece {
     Body(u32, u32),
     /// Bytes `start..end` of [`PlainText::other`].
     Other(u32, u32),
+    /// Bytes `start..end` of the body, the text of a wikilink written as a slug: it reads as
+    /// the [`SlugTitle`] says.
+    Slug(u32, u32),
 }
 
 impl PlainText {
     /// Appends `s`, a piece of the plain text of the body that starts `text` (whose first
-    /// `end` bytes are the body's).
-    fn push(&mut self, s: &str, text: &str, end: usize) {
+    /// `end` bytes are the body's); `slug` if it is the text of a wikilink written as a slug.
+    fn push(&mut self, s: &str, text: &str, end: usize, slug: bool) {
         if self.reparse {
             return;
         }
@@ -328,7 +358,9 @@ impl PlainText {
         if at <= end && s.len() <= end - at {
             let (start, stop) = (at as u32, (at + s.len()) as u32);
             match self.pieces.last_mut() {
-                Some(Piece::Body(_, e)) if *e == start => *e = stop,
+                Some(Piece::Slug(_, e)) if slug && *e == start => *e = stop,
+                Some(Piece::Body(_, e)) if !slug && *e == start => *e = stop,
+                _ if slug => self.pieces.push(Piece::Slug(start, stop)),
                 _ => self.pieces.push(Piece::Body(start, stop)),
             }
         } else {
@@ -341,30 +373,27 @@ impl PlainText {
         }
     }
 
-    /// The length of [`PlainText::text`].
-    pub fn len(&self, body: &str) -> usize {
-        if self.reparse {
-            return plain_text(body).len();
-        }
-        self.pieces
-            .iter()
-            .map(|p| match *p {
-                Piece::Body(s, e) | Piece::Other(s, e) => (e - s) as usize,
-            })
-            .sum()
+    /// The plain text of `body`, which must be the body this was made from; each wikilink
+    /// written as a slug reads as written (see [`PlainText::text_with`]).
+    pub fn text(&self, body: &str) -> String {
+        self.text_with(body, &|_| None)
     }
 
-    /// The plain text of `body`, which must be the body this was made from.
-    pub fn text(&self, body: &str) -> String {
+    /// The plain text of `body`, with each wikilink written as its target's slug read as
+    /// `title` says.
+    pub fn text_with(&self, body: &str, title: SlugTitle) -> String {
         if self.reparse {
-            return plain_text(body);
+            return plain_text_with(body, title);
         }
-        let mut out = String::with_capacity(self.len(body));
+        let mut out = String::with_capacity(body.len());
         for p in &self.pieces {
             // `get`: a body that is not the one this was made from gives wrong text, not a panic.
             let piece = match *p {
                 Piece::Body(s, e) => body.get(s as usize..e as usize),
                 Piece::Other(s, e) => self.other.get(s as usize..e as usize),
+                Piece::Slug(s, e) => body
+                    .get(s as usize..e as usize)
+                    .map(|t| title(t).unwrap_or(t)),
             };
             out.push_str(piece.unwrap_or_default());
         }
@@ -720,7 +749,8 @@ impl<'a> Compiler<'a> {
             if start >= self.end {
                 self.plain_done = true;
             } else if let Some(s) = plain_piece(&ev) {
-                self.plain.push(s, text, self.end);
+                let slug = matches!(self.link_stack.last(), Some(LinkEnd::OwnText));
+                self.plain.push(s, text, self.end, slug);
             }
         }
         if self.skip_depth > 0 {
@@ -1026,6 +1056,19 @@ mod tests {
             )),
             "{out}"
         );
+        // The search text reads as the page does, from the kept pieces and from a parse alike;
+        // without titles, as written.
+        let title =
+            |t: &str| (t == "dialogue-with-jihadists").then_some("Dialogue <with> jihadists");
+        let body = "## On [[dialogue-with-jihadists]]\n\nSee [[dialogue-with-jihadists]], \
+                    [[dialogue-with-jihadists|talks]], [[talks-2012]] and `[[dialogue-with-jihadists]]`.";
+        let want = "On Dialogue <with> jihadists\nSee Dialogue <with> jihadists, talks, \
+                    talks-2012 and [[dialogue-with-jihadists]].\n";
+        let (_, plain) = scan_body(body, true).rendered.unwrap();
+        assert_eq!(plain.text_with(body, &title), want);
+        assert_eq!(plain_text_with(body, &title), want);
+        assert_eq!(plain.text(body), plain_text(body));
+        assert!(plain_text(body).starts_with("On dialogue-with-jihadists\nSee dialogue-with"));
     }
 
     #[test]

@@ -246,7 +246,7 @@ pub fn render_each(wiki: &Wiki, tera: &Tera, sink: &dyn Sink) -> Result<Vec<Stri
     // into plain text in one parse, and freed with its page.
     let entity = |i: usize, texts: &mut Vec<String>, timed: &mut Timed| -> Result<()> {
         let t = std::time::Instant::now();
-        let (body, text) = wiki.entities[i].take_body_and_text()?;
+        let (body, text) = wiki.entities[i].take_body_and_text(&|t| wiki.slug_title(t))?;
         let f = r.entity_with(i, body)?;
         texts.push(text);
         let (path, d) = (f.path.clone(), t.elapsed());

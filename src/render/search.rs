@@ -166,7 +166,7 @@ pub fn files_each(w: &Wiki, sink: &dyn super::Sink) -> anyhow::Result<Vec<String
         .map(|(n, (r, size))| {
             let texts = r
                 .clone()
-                .map(|i| w.entities[i].plain_text())
+                .map(|i| w.entities[i].plain_text(&|t| w.slug_title(t)))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let f = page_chunk(w, n, r.clone(), *size, texts);
             let path = f.path.clone();

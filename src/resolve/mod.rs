@@ -126,15 +126,19 @@ impl ResolvedEntity {
     /// plain text (for the search index): for a build, which renders each page once, so that
     /// a body's HTML is freed with its page (10,000 of them are 45 MB). A
     /// [released](crate::load::EntityPage::release_body) body is read again for both, in one
-    /// parse.
-    pub fn take_body_and_text(&self) -> anyhow::Result<(Arc<markdown::Compiled>, String)> {
+    /// parse. Wikilinks written as slugs read in the text as `title` says (see
+    /// [`Wiki::slug_title`]), as on the page.
+    pub fn take_body_and_text(
+        &self,
+        title: markdown::SlugTitle,
+    ) -> anyhow::Result<(Arc<markdown::Compiled>, String)> {
         let body = self.page.read_body()?;
         let taken = self.body.lock().unwrap_or_else(|e| e.into_inner()).take();
         Ok(match taken {
-            Some(compiled) => (compiled, self.plain_of(&body)),
+            Some(compiled) => (compiled, self.plain_of(&body, title)),
             None => {
                 let (compiled, plain) = parse(&body);
-                (Arc::new(compiled), plain.text(&body))
+                (Arc::new(compiled), plain.text_with(&body, title))
             }
         })
     }
@@ -157,17 +161,17 @@ impl ResolvedEntity {
         }
     }
 
-    /// The body as plain text (see [`markdown::plain_text`]): from the kept pieces if there
-    /// are some, else made for this use only (from the file, if the body was released).
-    pub fn plain_text(&self) -> anyhow::Result<String> {
-        Ok(self.plain_of(&self.page.read_body()?))
+    /// The body as plain text (see [`markdown::plain_text_with`]): from the kept pieces if
+    /// there are some, else made for this use only (from the file, if the body was released).
+    pub fn plain_text(&self, title: markdown::SlugTitle) -> anyhow::Result<String> {
+        Ok(self.plain_of(&self.page.read_body()?, title))
     }
 
     /// The plain text of `body` (this entity's): from the kept pieces if there are some.
-    fn plain_of(&self, body: &str) -> String {
+    fn plain_of(&self, body: &str, title: markdown::SlugTitle) -> String {
         match self.plain.get() {
-            Some(p) => p.text(body),
-            None => markdown::plain_text(body),
+            Some(p) => p.text_with(body, title),
+            None => markdown::plain_text_with(body, title),
         }
     }
 }
@@ -219,6 +223,13 @@ impl Wiki {
             Lookup::Found(id) => Some(id),
             _ => None,
         }
+    }
+
+    /// The title a wikilink written as `slug` shows (see [`markdown::SlugTitle`]): its
+    /// target's, if `slug` is the target's own slug.
+    pub fn slug_title(&self, slug: &str) -> Option<&str> {
+        let e = &self.entities[self.lookup(slug)?];
+        (e.page.slug == slug).then_some(e.page.title.as_str())
     }
 
     /// Entity ids sorted by title (case- and accent-folded), then path.
