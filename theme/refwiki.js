@@ -122,6 +122,7 @@
 
   // ---- Search -----------------------------------------------------------------------------
   const fold = (s) => s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+  const apostrophe = /['’‘ʼ`´]/;
   const tokenize = (s) => s.replace(/['’‘ʼ`´]/g, "").split(/[\n\r\p{Z}\p{P}\p{S}]+/u).filter(Boolean);
   let libraryPromise = null;
   function library() {
@@ -160,8 +161,49 @@
     const a = el("a", "", hit.t);
     a.href = hit.u;
     li.append(a, el("span", "result-kind", hit.k));
-    if (extra) li.append(el("span", "result-summary", extra));
+    if (typeof extra === "string") li.append(el("span", "result-summary", extra));
+    else if (extra) li.append(extra);
     return li;
+  }
+  // The words around the first place in `text` where one of `terms` (folded, as the index
+  // holds them) begins a word, with every such place in view marked: text nodes and <mark>s,
+  // never HTML. Null when no term is found.
+  function snippet(text, terms) {
+    if (!text || !terms || !terms.length) return null;
+    // Folded one character at a time, so that a place in the folded text maps back; without
+    // apostrophes, as `tokenize` reads words ("Ouane’s" is the term "ouanes").
+    let folded = "";
+    const at = [];
+    for (let i = 0; i < text.length; ) {
+      const ch = String.fromCodePoint(text.codePointAt(i));
+      const f = apostrophe.test(ch) ? "" : fold(ch);
+      for (let k = 0; k < f.length; k++) at.push(i);
+      folded += f;
+      i += ch.length;
+    }
+    at.push(text.length);
+    const escaped = terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).sort((x, y) => y.length - x.length);
+    const word = new RegExp("(?<![\\p{L}\\p{N}])(?:" + escaped.join("|") + ")", "gu");
+    const hits = [...folded.matchAll(word)].map((m) => [at[m.index], at[m.index + m[0].length]]);
+    if (!hits.length) return null;
+    const first = hits[0][0];
+    let from = Math.max(0, first - 80), to = Math.min(text.length, first + 160);
+    // Cut at spaces, never past the first hit.
+    if (from > 0) { const sp = text.indexOf(" ", from); if (sp >= 0 && sp < first) from = sp + 1; }
+    if (to < text.length) { const sp = text.lastIndexOf(" ", to); if (sp > first) to = sp; }
+    const out = el("span", "result-summary result-snippet");
+    let pos = from;
+    if (from > 0) out.append("… ");
+    // Blocks (paragraphs, headings, list items) are a line each in the text: " · " here.
+    const flat = (t) => t.replace(/\s*\n\s*/g, " · ").replace(/\s+/g, " ");
+    for (const [a, b] of hits) {
+      if (a < pos || b > to) continue;
+      out.append(flat(text.slice(pos, a)), el("mark", "", text.slice(a, b)));
+      pos = b;
+    }
+    out.append(flat(text.slice(pos, to)));
+    if (to < text.length) out.append(" …");
+    return out;
   }
 
   const box = $("#search-box");
@@ -209,10 +251,19 @@
         for (const h of hits) { seen.add(h.u); results.append(resultItem(h, h.s)); }
         status.textContent = hits.length + " matching entities; searching pages and sources…";
         const MiniSearch = await library();
-        const text = new MiniSearch({ fields: ["t", "b"], storeFields: ["u", "t", "k"], tokenize, processTerm: fold });
-        for (const c of chunks) text.addAll(await fetch(c).then((r) => r.json()));
+        // Each document keeps the number of its chunk, not its text: the texts of the hits
+        // shown are fetched again (from the browser's cache) for their snippets.
+        const text = new MiniSearch({ fields: ["t", "b"], storeFields: ["u", "t", "k", "c"], tokenize, processTerm: fold });
+        const chunk = (i) => fetch(chunks[i]).then((r) => r.json());
+        for (let i = 0; i < chunks.length; i++) text.addAll((await chunk(i)).map((d) => ({ ...d, c: i })));
         const more = text.search(q, { boost: { t: 2, b: 1 }, prefix: true, fuzzy: 0.1, combineWith: "AND" }).filter((h) => !seen.has(h.u));
-        for (const h of more.slice(0, 100)) results.append(resultItem(h, h.k === "passage" ? "source passage" : "mentioned in this page"));
+        const shown = more.slice(0, 100);
+        const bodies = new Map();
+        for (const i of new Set(shown.map((h) => h.c))) for (const d of await chunk(i)) bodies.set(d.id, d.b);
+        for (const h of shown) {
+          const s = snippet(bodies.get(h.id), h.terms);
+          results.append(resultItem(h, s || (h.k === "passage" ? "source passage" : "mentioned in this page")));
+        }
         status.textContent = (hits.length + Math.min(more.length, 100)) + " results for “" + q + "”";
       })().catch(() => { status.textContent = "Search failed to load."; });
     }

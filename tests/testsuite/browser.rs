@@ -184,6 +184,25 @@ fn reader_journeys_in_a_real_browser() {
     );
     let hrefs = eval_string(&tab, "[...document.querySelectorAll('#search-results a')].map(a => a.getAttribute('href')).join(' ')");
     assert!(hrefs.contains("#p"), "{hrefs}");
+    // Each text hit shows the words around its first match, the query's words marked (and a
+    // word with an apostrophe, indexed without it, is found and marked whole).
+    let marked = |q: &str| {
+        open(&tab, &format!("{base}/search/?q={q}"));
+        wait_true(
+            &tab,
+            "document.getElementById('search-status').textContent.includes('results for')",
+        );
+        eval_string(&tab, "[...document.querySelectorAll('#search-results .result-snippet mark')].map(m => m.textContent.toLowerCase()).join('|')")
+    };
+    let tessalit = marked("Tessalit");
+    assert!(tessalit.split('|').any(|m| m == "tessalit"), "{tessalit}");
+    let ouane = marked("Ouane+action+plan");
+    for want in ["ouane’s", "action", "plan"] {
+        assert!(
+            ouane.split('|').any(|m| m.replace('\'', "’") == want),
+            "{want}: {ouane}"
+        );
+    }
 
     // 2. The search box suggests while typing (prefix match).
     open(&tab, &format!("{base}/"));
