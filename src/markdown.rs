@@ -283,10 +283,10 @@ pub fn plain_text_with(body: &str, title: SlugTitle) -> String {
         }
         match &ev {
             Event::Start(Tag::Link {
-                link_type: LinkType::WikiLink { has_pothole: false },
+                link_type,
                 dest_url,
                 ..
-            }) if reads_as_slug(dest_url) => slug = Some(String::new()),
+            }) if is_slug_link(*link_type, dest_url) => slug = Some(String::new()),
             Event::End(TagEnd::Link) => {
                 if let Some(s) = slug.take() {
                     out.push_str(title(&s).unwrap_or(&s));
@@ -686,6 +686,12 @@ fn reads_as_slug(target: &str) -> bool {
     target.contains('-') && crate::text::slugify(target) == target
 }
 
+/// Whether a link is a wikilink written as a slug, with no `|` text: its text reads as its
+/// target's title, on the page ([`HoleKind::SlugLink`]) and in the plain text alike.
+fn is_slug_link(link_type: LinkType, dest_url: &str) -> bool {
+    matches!(link_type, LinkType::WikiLink { has_pothole: false }) && reads_as_slug(dest_url)
+}
+
 /// How a link opened by the compiler must be closed.
 enum LinkEnd {
     /// A Markdown link event.
@@ -787,11 +793,7 @@ impl<'a> Compiler<'a> {
                 id,
             }) => {
                 let kind = match link_type {
-                    LinkType::WikiLink { has_pothole }
-                        if !has_pothole && reads_as_slug(&dest_url) =>
-                    {
-                        Some(HoleKind::SlugLink)
-                    }
+                    _ if is_slug_link(link_type, &dest_url) => Some(HoleKind::SlugLink),
                     LinkType::WikiLink { .. } => Some(HoleKind::WikiLink),
                     _ if !url_is_safe(&dest_url) => None,
                     _ => md_link(&dest_url).map(|_| HoleKind::MdLink),

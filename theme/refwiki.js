@@ -122,8 +122,10 @@
 
   // ---- Search -----------------------------------------------------------------------------
   const fold = (s) => s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
-  const apostrophe = /['’‘ʼ`´]/;
-  const tokenize = (s) => s.replace(/['’‘ʼ`´]/g, "").split(/[\n\r\p{Z}\p{P}\p{S}]+/u).filter(Boolean);
+  // Apostrophes are dropped from words (Jama’at is the term "jamaat"), here and in snippets.
+  const apostrophes = "'’‘ʼ`´";
+  const apostropheRe = new RegExp("[" + apostrophes + "]", "g");
+  const tokenize = (s) => s.replace(apostropheRe, "").split(/[\n\r\p{Z}\p{P}\p{S}]+/u).filter(Boolean);
   let libraryPromise = null;
   function library() {
     if (!libraryPromise) {
@@ -176,7 +178,7 @@
     const at = [];
     for (let i = 0; i < text.length; ) {
       const ch = String.fromCodePoint(text.codePointAt(i));
-      const f = apostrophe.test(ch) ? "" : fold(ch);
+      const f = apostrophes.includes(ch) ? "" : fold(ch);
       for (let k = 0; k < f.length; k++) at.push(i);
       folded += f;
       i += ch.length;
